@@ -1,0 +1,124 @@
+import type { DatabaseDriver, SqlExecutor } from './driver.js';
+import { openEmbeddedDriver } from './embedded-driver.js';
+import { openPostgresDriver } from './postgres-driver.js';
+
+/** The role every request runs as: not superuser, no BYPASSRLS, owns nothing (see the first migration). */
+export const APP_ROLE = 'rampart_app';
+
+/**
+ * Who a transaction acts for. Postgres' row-level security policies read these two values; an
+ * absent value means "none", and every policy fails closed on "none".
+ *
+ * - `{ workspaceId, userId }`: a request inside one workspace — sees that workspace's rows only.
+ * - `{ userId }`: an account-level request — sees the user's own row and own memberships.
+ * - `{}`: no one — sees no tenant row at all.
+ */
+export interface TenantContext {
+  workspaceId?: string | null;
+  userId?: string | null;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assertOptionalUuid(value: string | null | undefined, name: string): void {
+  if (value != null && !UUID_PATTERN.test(value)) {
+    throw new TypeError(`${name} must be a UUID`);
+  }
+}
+
+/**
+ * Wraps an executor so that it refuses to run anything once its transaction is over. Without this, a
+ * query that a caller forgot to await could run after COMMIT, outside the transaction — on a pool,
+ * on a connection already handed to another request, and as the owner role rather than the app role.
+ */
+function guardUntilFinished(tx: SqlExecutor): { executor: SqlExecutor; finish: () => void } {
+  let isFinished = false;
+  const refuse = () => Promise.reject(new Error('A query was issued after its transaction had ended'));
+  return {
+    executor: {
+      query: (text, params) => (isFinished ? refuse() : tx.query(text, params)),
+      exec: (script) => (isFinished ? refuse() : tx.exec(script)),
+    },
+    finish: () => {
+      isFinished = true;
+    },
+  };
+}
+
+/**
+ * Rampart's database: one of the two drivers plus the only two ways to open a transaction.
+ *
+ * @example
+ * const rows = await database.withTenant({ workspaceId, userId }, (tx) =>
+ *   tx.query('SELECT user_id, role FROM rampart.memberships'), // RLS limits this to workspaceId
+ * );
+ */
+export class Database {
+  constructor(private readonly driver: DatabaseDriver) {}
+
+  get kind(): DatabaseDriver['kind'] {
+    return this.driver.kind;
+  }
+
+  /**
+   * Runs `fn` in one transaction as the app role with the tenant context set — the only way request
+   * code should touch the database. The role and both settings are transaction-local
+   * (`set_config(…, true)`, the function form of `SET LOCAL`), so nothing survives COMMIT or ROLLBACK
+   * into the next use of a pooled connection; both settings are always written, so a value left on
+   * the connection by anything else is overwritten, never inherited.
+   */
+  async withTenant<T>(context: TenantContext, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    assertOptionalUuid(context.workspaceId, 'workspaceId');
+    assertOptionalUuid(context.userId, 'userId');
+    return this.transactionAsOwner(async (tx) => {
+      await tx.query(
+        `SELECT set_config('role', '${APP_ROLE}', true),
+                set_config('rampart.workspace_id', $1, true),
+                set_config('rampart.user_id', $2, true)`,
+        [context.workspaceId ?? '', context.userId ?? ''],
+      );
+      return fn(tx);
+    });
+  }
+
+  /**
+   * Runs `fn` in one transaction as the connecting role, which owns the schema and is not bound by
+   * row-level security. For migrations, the CLI and tests — never for request handling.
+   */
+  async transactionAsOwner<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.driver.transaction(async (tx) => {
+      const guarded = guardUntilFinished(tx);
+      try {
+        return await fn(guarded.executor);
+      } finally {
+        guarded.finish();
+      }
+    });
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}
+
+export type DatabaseTarget = { kind: 'embedded'; dataDir?: string } | { kind: 'postgres'; url: string };
+
+export interface OpenDatabaseOptions {
+  poolSize?: number;
+  onIdleError?: (error: Error) => void;
+}
+
+/**
+ * Opens the embedded database (a directory, or in memory when `dataDir` is omitted) or a pool to a
+ * Postgres server.
+ */
+export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<Database> {
+  if (target.kind === 'embedded') return new Database(await openEmbeddedDriver(target.dataDir));
+  return new Database(
+    openPostgresDriver({
+      url: target.url,
+      ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+      ...(options.onIdleError === undefined ? {} : { onIdleError: options.onIdleError }),
+    }),
+  );
+}

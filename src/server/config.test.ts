@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type RampartConfig } from './config.js';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+function ok(env: Record<string, string>): RampartConfig {
+  const result = parseConfig(env, '/srv/app');
+  if (!result.ok) throw new Error(result.problems.join('; '));
+  return result.config;
+}
+function problems(env: Record<string, string>): string[] {
+  const result = parseConfig(env, '/srv/app');
+  if (result.ok) throw new Error('expected the configuration to be refused');
+  return result.problems;
+}
+
+describe('parseConfig', () => {
+  it('starts with no variables at all: development, embedded database, loopback only', () => {
+    expect(ok({})).toEqual({
+      nodeEnv: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      publicUrl: 'http://127.0.0.1:3000',
+      database: { kind: 'embedded', dataDir: '/srv/app/.rampart/pgdata' },
+      dataDir: '/srv/app/.rampart',
+      masterKey: undefined,
+      logLevel: 'info',
+      trustProxy: false,
+      tls: undefined,
+    });
+  });
+
+  it('uses DATABASE_URL when set, and treats empty variables as unset', () => {
+    expect(ok({ DATABASE_URL: 'postgresql://u@db/app', PORT: '' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://u@db/app',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT must be an integer from 0 to 65535'],
+    [{ PORT: '70000' }, 'PORT must be an integer from 0 to 65535'],
+    [{ DATABASE_URL: 'not-a-url' }, 'DATABASE_URL must be a postgres:// or postgresql:// connection URL'],
+    [{ DATABASE_URL: 'mysql://db/app' }, 'DATABASE_URL must be a postgres:// or postgresql:// connection URL'],
+    [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL must be an absolute http:// or https:// URL without query or fragment'],
+    [{ RAMPART_MASTER_KEY: 'c2hvcnQ=' }, 'RAMPART_MASTER_KEY must be 32 random bytes encoded as base64'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent'],
+    [{ TRUST_PROXY: 'everyone' }, 'TRUST_PROXY must be a hop count'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY must be a hop count'],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY must be a hop count'],
+    [{ RAMPART_ALLOW_EMBEDDED_DATABASE: 'yes' }, 'RAMPART_ALLOW_EMBEDDED_DATABASE must be true or false'],
+    [{ TLS_CERT_FILE: 'cert.pem' }, 'TLS_CERT_FILE and TLS_KEY_FILE must be set together'],
+  ])('refuses %j', (env, expected) => {
+    expect(problems(env).join('; ')).toContain(expected);
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    expect(problems({ PORT: 'x', LOG_LEVEL: 'y' }).map((p) => p.split(' ')[0])).toEqual(['PORT', 'LOG_LEVEL']);
+  });
+
+  it('never repeats the value of DATABASE_URL, which may hold a password', () => {
+    expect(problems({ DATABASE_URL: 'postgres//admin:hunter2@db' }).join(' ')).not.toContain('hunter2');
+  });
+
+  describe('in production', () => {
+    const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://app.example', RAMPART_MASTER_KEY: KEY };
+
+    it('refuses the embedded database unless explicitly allowed', () => {
+      expect(problems(production).join()).toContain('DATABASE_URL is required in production');
+      expect(ok({ ...production, RAMPART_ALLOW_EMBEDDED_DATABASE: 'true' }).database.kind).toBe('embedded');
+    });
+
+    it('refuses to run without a master key: generated development keys are never used', () => {
+      const { RAMPART_MASTER_KEY: _omitted, ...withoutKey } = production;
+      expect(problems({ ...withoutKey, DATABASE_URL: 'postgres://db/app' }).join()).toContain(
+        'RAMPART_MASTER_KEY is required in production',
+      );
+    });
+
+    it('requires an https PUBLIC_URL', () => {
+      expect(problems({ ...production, DATABASE_URL: 'postgres://db/app', PUBLIC_URL: 'http://app.example' }).join()).toContain(
+        'PUBLIC_URL must be an https:// URL in production',
+      );
+    });
+
+    it('accepts a complete production configuration', () => {
+      const config = ok({ ...production, DATABASE_URL: 'postgres://db/app', TRUST_PROXY: '10.0.0.0/8, 192.168.1.1' });
+      expect(config.masterKey?.length).toBe(32);
+      expect(config.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.1']);
+      expect(config.publicUrl).toBe('https://app.example');
+    });
+  });
+
+  it('reads a trusted hop count', () => {
+    expect(ok({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+});

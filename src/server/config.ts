@@ -1,0 +1,183 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Rampart's configuration, read once from the environment at start-up.
+ *
+ * Parsing is pure (no file or network access) so that every rule can be tested directly; the CLI
+ * turns a failure into one line on stderr and a non-zero exit before anything starts.
+ */
+export interface RampartConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** The external base URL, without a trailing slash: links, the Origin allow-list, cookie security. */
+  publicUrl: string;
+  database: { kind: 'embedded'; dataDir: string } | { kind: 'postgres'; url: string };
+  /** Where the embedded database and generated development secrets live. */
+  dataDir: string;
+  /** 32-byte key for envelope encryption; `undefined` means "generate one in dataDir" (development only). */
+  masterKey: Buffer | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Which `X-Forwarded-*` headers to believe: nobody's (false), a hop count, or a list of addresses/CIDRs. */
+  trustProxy: false | number | string[];
+  tls: { certFile: string; keyFile: string } | undefined;
+}
+
+export type ConfigResult = { ok: true; config: RampartConfig } | { ok: false; problems: string[] };
+
+/** Environment values that are set but empty are treated as unset, as shells make that easy to do by accident. */
+const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+const optionalVar = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema.optional());
+
+const port = z
+  .string()
+  .regex(/^\d{1,5}$/, { error: 'must be an integer from 0 to 65535' })
+  .transform(Number)
+  .refine((value) => value <= 65_535, { error: 'must be an integer from 0 to 65535' });
+
+const httpUrl = z.string().refine(
+  (value) => {
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    return url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash;
+  },
+  { error: 'must be an absolute http:// or https:// URL without query or fragment' },
+);
+
+// The value of DATABASE_URL may hold a password: messages about it never repeat it.
+const postgresUrl = z.string().refine(
+  (value) => URL.canParse(value) && ['postgres:', 'postgresql:'].includes(new URL(value).protocol),
+  { error: 'must be a postgres:// or postgresql:// connection URL' },
+);
+
+const masterKey = z
+  .string()
+  .transform((value) => Buffer.from(value, 'base64'))
+  .refine((key) => key.length === 32, {
+    error: 'must be 32 random bytes encoded as base64 (for example the output of `openssl rand -base64 32`)',
+  });
+
+const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+
+const TRUST_PROXY_HELP = 'must be a hop count (1, 2, …) or a comma-separated list of IP addresses or CIDR ranges';
+
+function parseTrustProxy(value: string): number | string[] | undefined {
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return hops >= 1 && hops <= 100 ? hops : undefined;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const isValidEntry = (entry: string) => {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (prefix === undefined) return true;
+    const bits = Number(prefix);
+    return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+  };
+  return entries.every(isValidEntry) ? entries : undefined;
+}
+
+const trustProxy = z.string().transform((value, context) => {
+  const parsed = parseTrustProxy(value);
+  if (parsed === undefined) {
+    context.addIssue({ code: 'custom', message: TRUST_PROXY_HELP });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const environmentSchema = z.object({
+  NODE_ENV: optionalVar(
+    z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }),
+  ),
+  PORT: optionalVar(port),
+  HOST: optionalVar(z.string()),
+  PUBLIC_URL: optionalVar(httpUrl),
+  DATABASE_URL: optionalVar(postgresUrl),
+  RAMPART_DATA_DIR: optionalVar(z.string()),
+  RAMPART_ALLOW_EMBEDDED_DATABASE: optionalVar(booleanFlag),
+  RAMPART_MASTER_KEY: optionalVar(masterKey),
+  LOG_LEVEL: optionalVar(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be fatal, error, warn, info, debug, trace or silent',
+    }),
+  ),
+  TRUST_PROXY: optionalVar(trustProxy),
+  TLS_CERT_FILE: optionalVar(z.string()),
+  TLS_KEY_FILE: optionalVar(z.string()),
+});
+
+/**
+ * Parses and checks the environment. Returns every problem at once, each naming its variable.
+ *
+ * @example
+ * const result = parseConfig(process.env);
+ * if (!result.ok) throw new Error(result.problems.join('; '));
+ */
+export function parseConfig(env: Record<string, string | undefined>, cwd = process.cwd()): ConfigResult {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`),
+    };
+  }
+  const vars = parsed.data;
+  const nodeEnv = vars.NODE_ENV ?? 'development';
+  const isProduction = nodeEnv === 'production';
+  const port = vars.PORT ?? 3000;
+  const host = vars.HOST ?? '127.0.0.1';
+  const problems: string[] = [];
+
+  if (isProduction && vars.DATABASE_URL === undefined && vars.RAMPART_ALLOW_EMBEDDED_DATABASE !== true) {
+    problems.push(
+      'DATABASE_URL is required in production (to run the embedded single-process database anyway, set RAMPART_ALLOW_EMBEDDED_DATABASE=true)',
+    );
+  }
+  if (isProduction && vars.RAMPART_MASTER_KEY === undefined) {
+    problems.push('RAMPART_MASTER_KEY is required in production; generated development keys are refused');
+  }
+  if (isProduction && vars.PUBLIC_URL === undefined) {
+    problems.push('PUBLIC_URL is required in production (the https:// address users reach Rampart at)');
+  }
+  if (isProduction && vars.PUBLIC_URL?.startsWith('http:')) {
+    problems.push('PUBLIC_URL must be an https:// URL in production');
+  }
+  if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const dataDir = path.resolve(cwd, vars.RAMPART_DATA_DIR ?? '.rampart');
+  const tls =
+    vars.TLS_CERT_FILE !== undefined && vars.TLS_KEY_FILE !== undefined
+      ? { certFile: path.resolve(cwd, vars.TLS_CERT_FILE), keyFile: path.resolve(cwd, vars.TLS_KEY_FILE) }
+      : undefined;
+  const defaultPublicUrl = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
+
+  return {
+    ok: true,
+    config: {
+      nodeEnv,
+      host,
+      port,
+      publicUrl: (vars.PUBLIC_URL ?? defaultPublicUrl).replace(/\/+$/, ''),
+      database:
+        vars.DATABASE_URL === undefined
+          ? { kind: 'embedded', dataDir: path.join(dataDir, 'pgdata') }
+          : { kind: 'postgres', url: vars.DATABASE_URL },
+      dataDir,
+      masterKey: vars.RAMPART_MASTER_KEY,
+      logLevel: vars.LOG_LEVEL ?? 'info',
+      trustProxy: vars.TRUST_PROXY ?? false,
+      tls,
+    },
+  };
+}
+
+/** Formats a failed parse as the single line the CLI prints before exiting. */
+export function formatConfigProblems(problems: readonly string[]): string {
+  return `rampart: invalid configuration: ${problems.join('; ')}`;
+}

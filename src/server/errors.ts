@@ -1,0 +1,83 @@
+/**
+ * The catalogue of every error code Rampart can answer with.
+ *
+ * Clients switch on `code`, so a code never changes meaning once shipped. Each one is documented in
+ * `docs/errors.md`; `errors.test.ts` fails when the two drift apart.
+ */
+export const ERROR_CATALOG = {
+  VALIDATION_FAILED: { status: 400, title: 'The request does not match the expected shape' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is shutting down or not ready' },
+  SERVICE_DEGRADED: { status: 503, title: 'One or more readiness checks failed' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export interface AppErrorOptions {
+  /** Overrides the catalogue status; rarely needed. */
+  status?: number;
+  /** A sentence safe to show the client. Never include secrets, SQL or internal identifiers. */
+  publicMessage?: string;
+  /** The underlying error: logged (with redaction), never sent to the client. */
+  cause?: unknown;
+  /** Extra RFC 9457 extension members, e.g. the list of validation issues. */
+  extensions?: Record<string, unknown>;
+  /** Extra response headers, e.g. `Allow` on a 405. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An error that crosses the HTTP boundary as an `application/problem+json` answer.
+ *
+ * @example
+ * throw new AppError('NOT_FOUND', { publicMessage: 'No such workspace.' });
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly publicMessage: string | undefined;
+  readonly extensions: Record<string, unknown> | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    super(options.publicMessage ?? ERROR_CATALOG[code].title, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = options.status ?? ERROR_CATALOG[code].status;
+    this.publicMessage = options.publicMessage;
+    this.extensions = options.extensions;
+    this.headers = options.headers;
+  }
+}
+
+/** The RFC 9457 body every error answer carries. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail?: string;
+  requestId: string;
+  [extension: string]: unknown;
+}
+
+/**
+ * Builds the problem body for an AppError. `type` is a URN rather than a URL so that it stays stable
+ * wherever Rampart is deployed; `docs/errors.md` explains each code.
+ */
+export function toProblemDetails(error: AppError, requestId: string): ProblemDetails {
+  return {
+    ...error.extensions,
+    type: `urn:rampart:error:${error.code}`,
+    title: ERROR_CATALOG[error.code].title,
+    status: error.status,
+    code: error.code,
+    ...(error.publicMessage === undefined ? {} : { detail: error.publicMessage }),
+    requestId,
+  };
+}

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { openDatabase, type Database } from '../db/database.js';
+import { applyMigrations, loadMigrations, type Migration } from '../db/migrate.js';
+import { findSchemaViolations } from '../db/schema-check.js';
+import { createApp } from './app.js';
+import type { RampartConfig } from './config.js';
+import { resolveMasterKey } from './secrets.js';
+
+/** A failure that stops start-up; its message is one line naming what to fix. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** Opens the configured database: the embedded one in the data directory, or a pool to DATABASE_URL. */
+export function openConfiguredDatabase(config: RampartConfig, logger: Logger): Promise<Database> {
+  return openDatabase(
+    config.database.kind === 'embedded'
+      ? { kind: 'embedded', dataDir: config.database.dataDir }
+      : { kind: 'postgres', url: config.database.url },
+    { onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection failed') },
+  );
+}
+
+/**
+ * Brings the database to this version's schema, then refuses to go on if the schema breaks a
+ * tenancy rule — so a faulty migration can never serve traffic.
+ */
+export async function migrateDatabase(database: Database, logger: Logger): Promise<Migration[]> {
+  const migrations = await loadMigrations();
+  const applied = await applyMigrations(database, migrations);
+  if (applied.length > 0) logger.info({ migrations: applied }, `applied ${applied.length} migration(s)`);
+  const violations = await database.transactionAsOwner((tx) => findSchemaViolations(tx));
+  if (violations.length > 0) {
+    throw new StartupError(`the database schema breaks the tenancy rules: ${violations.join('; ')}`);
+  }
+  return migrations;
+}
+
+async function readTls(config: RampartConfig): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (config.tls === undefined) return undefined;
+  const read = async (file: string, variable: string) => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new StartupError(`${variable} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}: ${file})`);
+    }
+  };
+  return { cert: await read(config.tls.certFile, 'TLS_CERT_FILE'), key: await read(config.tls.keyFile, 'TLS_KEY_FILE') };
+}
+
+/**
+ * Everything `rampart start` does before serving: secrets, database, migrations, the schema check,
+ * the app, and listening. On any failure what was opened is closed again — nothing is half-started.
+ */
+export async function startServer(config: RampartConfig, logger: Logger): Promise<{ app: FastifyInstance; url: string }> {
+  const tls = await readTls(config);
+  const masterKey = await resolveMasterKey(config);
+  if (masterKey.source === 'generated') {
+    logger.warn({ file: masterKey.file }, 'generated a development master key (set RAMPART_MASTER_KEY in production)');
+  }
+  if (config.database.kind === 'embedded') {
+    logger.info({ dataDir: config.database.dataDir }, 'using the embedded database (PGlite)');
+    if (config.nodeEnv === 'production') {
+      logger.warn('the embedded database is allowed in production by RAMPART_ALLOW_EMBEDDED_DATABASE: run one process only');
+    }
+  }
+
+  const database = await openConfiguredDatabase(config, logger);
+  let app: FastifyInstance | undefined;
+  try {
+    const migrations = await migrateDatabase(database, logger);
+    app = await createApp({ config, database, migrations, logger, ...(tls ? { tls } : {}) });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    if (app) await app.close();
+    else await database.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  logger.info({ url, publicUrl: config.publicUrl }, `Rampart is listening on ${url}`);
+  return { app, url };
+}

@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
  * CI sets DATABASE_URL, so the real-server run cannot be skipped there silently.
  */
 const databaseSuites = ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'];
+/** Suites about the real server's pool: nothing to test on the embedded database. */
+const postgresOnlySuites = ['test/integration/postgres-*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -19,6 +21,7 @@ export default defineConfig({
         test: {
           name: 'embedded',
           include: databaseSuites,
+          exclude: postgresOnlySuites,
           env: { RAMPART_TEST_DATABASE: 'embedded' },
         },
       },

@@ -1,10 +1,10 @@
 // Rampart against the raw Fastify + pg baseline, in one run, on one Postgres.
 //
-// Both servers run as child processes; autocannon runs here. Scenarios alternate between the two
-// servers round by round, so drift of the machine hits both alike; the figure is the ratio of the
-// medians. Usage: `npm install && npm run bench` in bench/ (the repository must be built first).
+// The servers run as child processes; the load generator (wrk if installed, else autocannon) runs
+// from here. Scenarios alternate between the servers round by round, so drift of the machine hits
+// both alike; the figure is the ratio of the medians. Usage: `npm install && npm run bench` in bench/ (the repository must be built first).
 // Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_ROUNDS,
-// BENCH_SECONDS, BENCH_CONNECTIONS.
+// BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_CLIENT=autocannon.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

@@ -17,11 +17,17 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN
 END
 $$;
 
--- The owner must be a member of rampart_app to switch to it (superusers always are).
+-- The owner must be able to switch to rampart_app (superusers always can). From PostgreSQL 16 on, a
+-- CREATEROLE owner that created the role holds an ADMIN-only membership, which does not allow SET
+-- ROLE: it then needs a grant of its own.
 DO $$
 BEGIN
-  IF NOT pg_has_role(current_user, 'rampart_app', 'MEMBER') THEN
+  IF NOT pg_catalog.pg_has_role(current_user, 'rampart_app', 'MEMBER') THEN
     EXECUTE format('GRANT rampart_app TO %I', current_user);
+  ELSIF pg_catalog.current_setting('server_version_num')::int >= 160000 THEN
+    IF NOT pg_catalog.pg_has_role(current_user, 'rampart_app', 'SET') THEN
+      EXECUTE format('GRANT rampart_app TO %I WITH SET TRUE', current_user);
+    END IF;
   END IF;
 END
 $$;
@@ -31,13 +37,14 @@ GRANT SELECT ON rampart.schema_migrations TO rampart_app;
 
 -- The tenant context, set per transaction by Database.withTenant with set_config(…, true).
 -- An unset or empty setting is NULL, and NULL = anything is never true: policies fail closed.
+-- Names are schema-qualified so that nothing earlier on a search_path (pg_temp) can stand in.
 CREATE FUNCTION rampart.current_workspace_id() RETURNS uuid
   LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT nullif(current_setting('rampart.workspace_id', true), '')::uuid $$;
+  AS $$ SELECT nullif(pg_catalog.current_setting('rampart.workspace_id', true), '')::pg_catalog.uuid $$;
 
 CREATE FUNCTION rampart.current_user_id() RETURNS uuid
   LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT nullif(current_setting('rampart.user_id', true), '')::uuid $$;
+  AS $$ SELECT nullif(pg_catalog.current_setting('rampart.user_id', true), '')::pg_catalog.uuid $$;
 
 REVOKE ALL ON FUNCTION rampart.current_workspace_id(), rampart.current_user_id() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION rampart.current_workspace_id(), rampart.current_user_id() TO rampart_app;

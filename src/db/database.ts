@@ -1,4 +1,4 @@
-import type { DatabaseDriver, SqlExecutor } from './driver.js';
+import type { DatabaseDriver, OwnerSqlExecutor, SqlExecutor } from './driver.js';
 import { openEmbeddedDriver } from './embedded-driver.js';
 import { openPostgresDriver } from './postgres-driver.js';
 
@@ -31,7 +31,7 @@ function assertOptionalUuid(value: string | null | undefined, name: string): voi
  * query that a caller forgot to await could run after COMMIT, outside the transaction — on a pool,
  * on a connection already handed to another request, and as the owner role rather than the app role.
  */
-function guardUntilFinished(tx: SqlExecutor): { executor: SqlExecutor; finish: () => void } {
+function guardUntilFinished(tx: OwnerSqlExecutor): { executor: OwnerSqlExecutor; finish: () => void } {
   let isFinished = false;
   const refuse = () => Promise.reject(new Error('A query was issued after its transaction had ended'));
   return {
@@ -54,6 +54,8 @@ function guardUntilFinished(tx: SqlExecutor): { executor: SqlExecutor; finish: (
  * );
  */
 export class Database {
+  private closing: Promise<void> | undefined;
+
   constructor(private readonly driver: DatabaseDriver) {}
 
   get kind(): DatabaseDriver['kind'] {
@@ -77,7 +79,8 @@ export class Database {
                 set_config('rampart.user_id', $2, true)`,
         [context.workspaceId ?? '', context.userId ?? ''],
       );
-      return fn(tx);
+      // Request code gets `query` only: one parameterised statement per call, no scripts.
+      return fn({ query: (text, params) => tx.query(text, params) });
     });
   }
 
@@ -85,7 +88,7 @@ export class Database {
    * Runs `fn` in one transaction as the connecting role, which owns the schema and is not bound by
    * row-level security. For migrations, the CLI and tests — never for request handling.
    */
-  async transactionAsOwner<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transactionAsOwner<T>(fn: (tx: OwnerSqlExecutor) => Promise<T>): Promise<T> {
     return this.driver.transaction(async (tx) => {
       const guarded = guardUntilFinished(tx);
       try {
@@ -96,8 +99,10 @@ export class Database {
     });
   }
 
+  /** Closes the connections. Safe to call more than once: later calls wait for the first. */
   close(): Promise<void> {
-    return this.driver.close();
+    this.closing ??= this.driver.close();
+    return this.closing;
   }
 }
 

@@ -9,16 +9,24 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
+/** What request code gets: one parameterised statement per call, nothing else. */
 export interface SqlExecutor {
-  /** Runs one parameterised statement (`$1`, `$2`, …). Parameters are never interpolated into the text. */
+  /**
+   * Runs exactly one statement, with parameters (`$1`, `$2`, …) sent separately from the text
+   * (the extended protocol, even without parameters), so no value ever becomes SQL and a text
+   * holding several statements is refused.
+   */
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
-  /** Runs a script of several statements without parameters: migrations only. */
+}
+
+/** What the owner gets in maintenance transactions: also scripts of several statements (migrations). */
+export interface OwnerSqlExecutor extends SqlExecutor {
   exec(script: string): Promise<void>;
 }
 
 export interface DatabaseDriver {
   readonly kind: 'embedded' | 'postgres';
   /** Runs `fn` inside BEGIN … COMMIT on one connection, as the connecting role; rolls back when `fn` throws. */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: OwnerSqlExecutor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -21,6 +21,8 @@ describe('the embedded database directory', () => {
     const dataDir = path.join(root, 'twice');
     const first = await openDatabase({ kind: 'embedded', dataDir });
     await expect(openDatabase({ kind: 'embedded', dataDir })).rejects.toThrow(EmbeddedDatabaseInUseError);
+    // The same directory spelled differently is still the same directory.
+    await expect(openDatabase({ kind: 'embedded', dataDir: `${dataDir}/` })).rejects.toThrow(EmbeddedDatabaseInUseError);
     await first.transactionAsOwner((tx) => tx.exec('CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)'));
     await first.close();
 
@@ -30,9 +32,19 @@ describe('the embedded database directory', () => {
     await again.close();
   });
 
-  it('takes over a lock left by a process that no longer exists', async () => {
-    const dataDir = path.join(root, 'stale');
-    await writeFile(`${dataDir}.lock`, '2147483646\n');
+  it('is refused while another live process holds it', async () => {
+    const dataDir = path.join(root, 'held');
+    await writeFile(`${dataDir}.lock`, `${process.ppid}\n`);
+    await expect(openDatabase({ kind: 'embedded', dataDir })).rejects.toThrow(/in use by process/);
+    await rm(`${dataDir}.lock`);
+  });
+
+  it.each([
+    ['a process that no longer exists', '2147483646'],
+    ['an earlier process that had the same PID as this one (a restarted container)', String(process.pid)],
+  ])('takes over a lock left by %s', async (_case, holder) => {
+    const dataDir = path.join(root, `stale-${holder}`);
+    await writeFile(`${dataDir}.lock`, `${holder}\n`);
     const database = await openDatabase({ kind: 'embedded', dataDir });
     await database.close();
   });

@@ -1,11 +1,15 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { DatabaseDriver, SqlExecutor } from './driver.js';
+import type { DatabaseDriver, OwnerSqlExecutor } from './driver.js';
 
 /** Thrown when another live process (or another Database in this one) has the directory open. */
 export class EmbeddedDatabaseInUseError extends Error {
   override name = 'EmbeddedDatabaseInUseError';
 }
+
+/** Directories this process has open: a lock naming our own PID is ours only if listed here. */
+const openDirectories = new Set<string>();
 
 function isProcessAlive(pid: number): boolean {
   try {
@@ -16,31 +20,54 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Whether the lock's holder still runs. A restarted container often gets the same PID as its crashed predecessor. */
+function isHeldByLiveProcess(holder: number, directory: string): boolean {
+  if (holder === process.pid) return openDirectories.has(directory);
+  return isProcessAlive(holder);
+}
+
+const readLockHolder = async (lockFile: string) => (await readFile(lockFile, 'utf8').catch(() => '')).trim();
+
 /**
  * Takes `<dataDir>.lock`. PGlite does not guard its directory, and two instances writing one
  * directory (say `rampart migrate` while `rampart start` runs) corrupt it; this refuses the second.
- * A lock left by a process that no longer exists is taken over.
+ * A lock whose process no longer exists is taken over. (Two processes that find the same stale lock
+ * within the same few microseconds could both take it; the embedded database is for one process.)
  *
  * @returns a function that releases the lock.
  */
 async function lockDirectory(dataDir: string): Promise<() => Promise<void>> {
-  const lockFile = `${dataDir}.lock`;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
+  const directory = path.resolve(dataDir);
+  const lockFile = `${directory}.lock`;
+  const inUse = (holder: string) =>
+    new EmbeddedDatabaseInUseError(
+      `the embedded database in ${directory} is in use by process ${holder}; stop it first (or use DATABASE_URL for several processes)`,
+    );
+  if (openDirectories.has(directory)) throw inUse(String(process.pid));
+
+  for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
       await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      return () => rm(lockFile, { force: true });
+      openDirectories.add(directory);
+      return async () => {
+        openDirectories.delete(directory);
+        await rm(lockFile, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) {
-      throw new EmbeddedDatabaseInUseError(
-        `the embedded database in ${dataDir} is in use by process ${holder}; stop it first (or use DATABASE_URL for several processes)`,
-      );
+    const holder = await readLockHolder(lockFile);
+    if (holder === '') {
+      // Created but not written yet: another process is taking it right now.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      continue;
     }
-    await rm(lockFile, { force: true });
+    const pid = Number(holder);
+    if (Number.isInteger(pid) && pid > 0 && isHeldByLiveProcess(pid, directory)) throw inUse(holder);
+    // Stale. Remove it only if it is still the same stale lock, not one just taken by someone else.
+    if ((await readLockHolder(lockFile)) === holder) await rm(lockFile, { force: true });
   }
-  throw new EmbeddedDatabaseInUseError(`could not lock the embedded database in ${dataDir}`);
+  throw new EmbeddedDatabaseInUseError(`could not lock the embedded database in ${directory}`);
 }
 
 /**
@@ -68,7 +95,7 @@ export async function openEmbeddedDriver(dataDir: string | undefined): Promise<D
     kind: 'embedded',
     transaction: (fn) =>
       pglite.transaction((tx) => {
-        const executor: SqlExecutor = {
+        const executor: OwnerSqlExecutor = {
           async query<Row>(text: string, params: readonly unknown[] = []) {
             const result = await tx.query<Row>(text, params as unknown[]);
             return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };

@@ -32,9 +32,14 @@ export class MigrationError extends Error {
   override name = 'MigrationError';
 }
 
-/** Reads the SQL migrations in name order. */
+/** Reads the SQL migrations in name order. A `.sql` file with a malformed name is an error, not skipped. */
 export async function loadMigrations(directory = MIGRATIONS_DIR): Promise<Migration[]> {
-  const names = (await readdir(directory)).filter((name) => MIGRATION_FILE.test(name)).sort();
+  const sqlFiles = (await readdir(directory)).filter((name) => name.endsWith('.sql'));
+  const misnamed = sqlFiles.filter((name) => !MIGRATION_FILE.test(name));
+  if (misnamed.length > 0) {
+    throw new MigrationError(`migration files must be named NNNN_name.sql: ${misnamed.join(', ')}`);
+  }
+  const names = sqlFiles.sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(directory, name), 'utf8');
@@ -78,6 +83,13 @@ export async function applyMigrations(database: Database, migrations: readonly M
     const status = await readMigrationStatus(tx, migrations);
     if (status.changed.length > 0) {
       throw new MigrationError(`migrations changed after they were applied: ${status.changed.join(', ')}`);
+    }
+    const lastApplied = migrations.filter((m) => !status.pending.includes(m.name)).at(-1)?.name;
+    const outOfOrder = status.pending.filter((name) => lastApplied !== undefined && name < lastApplied);
+    if (outOfOrder.length > 0) {
+      throw new MigrationError(
+        `migrations ${outOfOrder.join(', ')} sort before the already applied ${lastApplied}: give them a later number`,
+      );
     }
     if (status.unknown.length > 0) {
       throw new MigrationError(

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { DatabaseDriver, SqlExecutor } from './driver.js';
+import type { DatabaseDriver, OwnerSqlExecutor } from './driver.js';
 
 export interface PostgresDriverOptions {
   url: string;
@@ -16,6 +16,8 @@ export function openPostgresDriver(options: PostgresDriverOptions): DatabaseDriv
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // A transaction left open (a hung request) would hold its locks and its connection forever.
+    idle_in_transaction_session_timeout: 60_000,
     application_name: 'rampart',
   });
   pool.on('error', (error) => options.onIdleError?.(error));
@@ -25,11 +27,20 @@ export function openPostgresDriver(options: PostgresDriverOptions): DatabaseDriv
     async transaction(fn) {
       const client = await pool.connect();
       let isConnectionBroken = false;
+      // While checked out, a connection's errors (the server restarting, the backend being
+      // terminated) are emitted on the client, which the pool no longer listens to: without this
+      // listener they would crash the process. The failing query rejects on its own.
+      const markBroken = () => {
+        isConnectionBroken = true;
+      };
+      client.on('error', markBroken);
       try {
         await client.query('BEGIN');
-        const executor: SqlExecutor = {
+        const executor: OwnerSqlExecutor = {
           async query<Row>(text: string, params: readonly unknown[] = []) {
-            const result = await client.query(text, params as unknown[]);
+            // `queryMode` is missing from the type definitions; node-postgres honours it.
+            const config = { text, values: params as unknown[], queryMode: 'extended' } as pg.QueryConfig;
+            const result: pg.QueryResult = await client.query(config);
             return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
           },
           async exec(script) {
@@ -40,14 +51,17 @@ export function openPostgresDriver(options: PostgresDriverOptions): DatabaseDriv
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          // A connection that cannot even roll back is in an unknown state: never reuse it.
-          isConnectionBroken = true;
+        if (!isConnectionBroken) {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            // A connection that cannot even roll back is in an unknown state: never reuse it.
+            isConnectionBroken = true;
+          }
         }
         throw error;
       } finally {
+        client.off('error', markBroken);
         client.release(isConnectionBroken);
       }
     },

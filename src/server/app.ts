@@ -13,7 +13,7 @@ import type { Migration } from '../db/migrate.js';
 import { healthRoutes } from '../http/routes/health.js';
 import type { RampartConfig } from './config.js';
 import { AppError } from './errors.js';
-import { installErrorHandling } from './error-handler.js';
+import { installErrorHandling, sendProblem, toAppError } from './error-handler.js';
 import { RequestLogController } from './request-logging.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -42,6 +42,7 @@ export interface CreateAppOptions {
  */
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
   const { config, database, logger } = options;
+  const headers = securityHeaders({ isHttps: options.tls !== undefined || config.publicUrl.startsWith('https:') });
   const tlsOptions = options.tls
     ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3' as const } }
     : {};
@@ -60,6 +61,13 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    // A URL Fastify cannot route (bad percent-encoding, an over-long parameter) fails before any hook
+    // runs: answer it like every other error, headers included.
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(headers);
+      void reply.header('x-request-id', request.id);
+      void sendProblem(reply, request, toAppError(error));
+    },
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app);
@@ -72,7 +80,6 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   // The security headers and the request id go on in onRequest, the first hook of every request
   // (404s included); Fastify keeps them when the reply later turns into an error. One callback-style
   // hook, no onSend: on the hot path every extra hook and promise is measurable.
-  const headers = securityHeaders({ isHttps: options.tls !== undefined || config.publicUrl.startsWith('https:') });
   let isClosing = false;
   app.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers);

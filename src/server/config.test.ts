@@ -44,6 +44,9 @@ describe('parseConfig', () => {
     [{ DATABASE_URL: 'mysql://db/app' }, 'DATABASE_URL must be a postgres:// or postgresql:// connection URL'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL must be an absolute http:// or https:// URL without query or fragment'],
     [{ RAMPART_MASTER_KEY: 'c2hvcnQ=' }, 'RAMPART_MASTER_KEY must be 32 random bytes encoded as base64'],
+    [{ RAMPART_MASTER_KEY: `!!!!${'A'.repeat(43)}=` }, 'RAMPART_MASTER_KEY must be 32 random bytes encoded as base64'],
+    [{ PUBLIC_URL: 'https://admin:hunter2@app.example' }, 'PUBLIC_URL must not contain a user name or password'],
+    [{ HOST: 'not a host!' }, 'HOST must be an IP address or a host name'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be fatal, error, warn, info, debug, trace or silent'],
     [{ TRUST_PROXY: 'everyone' }, 'TRUST_PROXY must be a hop count'],
     [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY must be a hop count'],
@@ -77,8 +80,8 @@ describe('parseConfig', () => {
       );
     });
 
-    it('requires an https PUBLIC_URL', () => {
-      expect(problems({ ...production, DATABASE_URL: 'postgres://db/app', PUBLIC_URL: 'http://app.example' }).join()).toContain(
+    it.each([['http://app.example'], ['HTTP://app.example'], [' http://app.example']])('requires an https PUBLIC_URL, refusing %j', (publicUrl) => {
+      expect(problems({ ...production, DATABASE_URL: 'postgres://db/app', PUBLIC_URL: publicUrl }).join()).toContain(
         'PUBLIC_URL must be an https:// URL in production',
       );
     });
@@ -89,6 +92,14 @@ describe('parseConfig', () => {
       expect(config.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.1']);
       expect(config.publicUrl).toBe('https://app.example');
     });
+  });
+
+  it('normalises PUBLIC_URL', () => {
+    expect(ok({ PUBLIC_URL: 'HTTPS://App.Example/base/' }).publicUrl).toBe('https://app.example/base');
+  });
+
+  it('brackets an IPv6 listening address in the default PUBLIC_URL', () => {
+    expect(ok({ HOST: '::1', PORT: '8080' }).publicUrl).toBe('http://[::1]:8080');
   });
 
   it('reads a trusted hop count', () => {

@@ -37,13 +37,27 @@ const port = z
   .transform(Number)
   .refine((value) => value <= 65_535, { error: 'must be an integer from 0 to 65535' });
 
-const httpUrl = z.string().refine(
-  (value) => {
-    const url = URL.canParse(value) ? new URL(value) : undefined;
-    return url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash;
-  },
-  { error: 'must be an absolute http:// or https:// URL without query or fragment' },
-);
+/** Parsed and normalised (lower-case scheme and host, no trailing slash), so later checks compare like with like. */
+const httpUrl = z.string().transform((value, context) => {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    context.addIssue({ code: 'custom', message: 'must be an absolute http:// or https:// URL without query or fragment' });
+    return z.NEVER;
+  }
+  // It is published (links, the OpenAPI document): a password in it would be published too.
+  if (url.username || url.password) {
+    context.addIssue({ code: 'custom', message: 'must not contain a user name or password' });
+    return z.NEVER;
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+});
+
+/** An IP address or a DNS name. */
+const host = z
+  .string()
+  .refine((value) => isIP(value) !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(value), {
+    error: 'must be an IP address or a host name',
+  });
 
 // The value of DATABASE_URL may hold a password: messages about it never repeat it.
 const postgresUrl = z.string().refine(
@@ -51,12 +65,14 @@ const postgresUrl = z.string().refine(
   { error: 'must be a postgres:// or postgresql:// connection URL' },
 );
 
+// Strict: Node's base64 decoder skips characters it does not know, so a mangled key would decode
+// to something shorter or different instead of being refused.
 const masterKey = z
   .string()
-  .transform((value) => Buffer.from(value, 'base64'))
-  .refine((key) => key.length === 32, {
+  .regex(/^[A-Za-z0-9+/]{43}=$/, {
     error: 'must be 32 random bytes encoded as base64 (for example the output of `openssl rand -base64 32`)',
-  });
+  })
+  .transform((value) => Buffer.from(value, 'base64'));
 
 const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
@@ -93,7 +109,7 @@ const environmentSchema = z.object({
     z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }),
   ),
   PORT: optionalVar(port),
-  HOST: optionalVar(z.string()),
+  HOST: optionalVar(host),
   PUBLIC_URL: optionalVar(httpUrl),
   DATABASE_URL: optionalVar(postgresUrl),
   RAMPART_DATA_DIR: optionalVar(z.string()),
@@ -128,7 +144,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   const nodeEnv = vars.NODE_ENV ?? 'development';
   const isProduction = nodeEnv === 'production';
   const port = vars.PORT ?? 3000;
-  const host = vars.HOST ?? '127.0.0.1';
+  const listenHost = vars.HOST ?? '127.0.0.1';
   const problems: string[] = [];
 
   if (isProduction && vars.DATABASE_URL === undefined && vars.RAMPART_ALLOW_EMBEDDED_DATABASE !== true) {
@@ -142,7 +158,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   if (isProduction && vars.PUBLIC_URL === undefined) {
     problems.push('PUBLIC_URL is required in production (the https:// address users reach Rampart at)');
   }
-  if (isProduction && vars.PUBLIC_URL?.startsWith('http:')) {
+  if (isProduction && vars.PUBLIC_URL !== undefined && !vars.PUBLIC_URL.startsWith('https://')) {
     problems.push('PUBLIC_URL must be an https:// URL in production');
   }
   if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
@@ -155,15 +171,16 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     vars.TLS_CERT_FILE !== undefined && vars.TLS_KEY_FILE !== undefined
       ? { certFile: path.resolve(cwd, vars.TLS_CERT_FILE), keyFile: path.resolve(cwd, vars.TLS_KEY_FILE) }
       : undefined;
-  const defaultPublicUrl = `${tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
+  const reachableHost = listenHost === '0.0.0.0' || listenHost === '::' ? 'localhost' : listenHost;
+  const defaultPublicUrl = `${tls ? 'https' : 'http'}://${hostForUrl(reachableHost)}:${port}`;
 
   return {
     ok: true,
     config: {
       nodeEnv,
-      host,
+      host: listenHost,
       port,
-      publicUrl: (vars.PUBLIC_URL ?? defaultPublicUrl).replace(/\/+$/, ''),
+      publicUrl: vars.PUBLIC_URL ?? defaultPublicUrl,
       database:
         vars.DATABASE_URL === undefined
           ? { kind: 'embedded', dataDir: path.join(dataDir, 'pgdata') }
@@ -175,6 +192,16 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       tls,
     },
   };
+}
+
+/** A host as it appears in a URL: IPv6 addresses go in brackets. */
+export function hostForUrl(hostname: string): string {
+  return isIP(hostname) === 6 ? `[${hostname}]` : hostname;
+}
+
+/** Whether only this machine can reach an address Rampart listens on. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '::1' || /^127\./.test(hostname);
 }
 
 /** Formats a failed parse as the single line the CLI prints before exiting. */

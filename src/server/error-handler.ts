@@ -11,8 +11,9 @@ const FASTIFY_ERROR_CODES: Record<string, AppError['code']> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
-  FST_ERR_BAD_URL: 'NOT_FOUND',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_BAD_URL: 'MALFORMED_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
   FST_ERR_ASYNC_CONSTRAINT: 'NOT_FOUND',
 };
 
@@ -39,10 +40,16 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof SyntaxError && fastifyError?.statusCode === 400) {
     return new AppError('MALFORMED_JSON', { cause: error });
   }
+  // Any other error that Fastify or Node already classed as the client's (a body cut off by a client
+  // that went away, a header too large, …) stays a 4xx: a client must not be able to produce 5xx.
+  const status = fastifyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError('BAD_REQUEST', { status, cause: error });
+  }
   return new AppError('INTERNAL_ERROR', { cause: error });
 }
 
-function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   if (error.headers !== undefined) void reply.headers(error.headers);
   return reply
     .code(error.status)

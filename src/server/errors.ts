@@ -7,9 +7,12 @@
 export const ERROR_CATALOG = {
   VALIDATION_FAILED: { status: 400, title: 'The request does not match the expected shape' },
   MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  MALFORMED_URL: { status: 400, title: 'The request URL is not valid' },
+  BAD_REQUEST: { status: 400, title: 'The request could not be processed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  URI_TOO_LONG: { status: 414, title: 'A path segment of the URL is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is shutting down or not ready' },

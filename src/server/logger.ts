@@ -20,6 +20,8 @@ export const REDACTED_PATHS: readonly string[] = [
   'headers.authorization',
   'headers.cookie',
   'headers["set-cookie"]',
+  // Postgres puts row values in an error's detail ("Key (email)=(…) already exists"): personal data.
+  'err.detail',
   ...SECRET_FIELDS.filter((field) => field !== 'code' && field !== 'key'),
   ...CONTAINERS.flatMap((container) => SECRET_FIELDS.map((field) => `${container}.${field}`)),
 ];

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { openDatabase, type Database } from '../db/database.js';
+import { APP_ROLE, openDatabase, type Database } from '../db/database.js';
 import { applyMigrations, loadMigrations, type Migration } from '../db/migrate.js';
 import { findSchemaViolations } from '../db/schema-check.js';
 import { createApp } from './app.js';
-import type { RampartConfig } from './config.js';
+import { hostForUrl, isLoopbackHost, type RampartConfig } from './config.js';
 import { resolveMasterKey } from './secrets.js';
 
 /** A failure that stops start-up; its message is one line naming what to fix. */
@@ -35,6 +35,14 @@ export async function migrateDatabase(database: Database, logger: Logger): Promi
   if (violations.length > 0) {
     throw new StartupError(`the database schema breaks the tenancy rules: ${violations.join('; ')}`);
   }
+  // Every request switches to rampart_app; find out now, not on the first request, if it cannot.
+  try {
+    await database.withTenant({}, (tx) => tx.query('SELECT 1'));
+  } catch (error) {
+    throw new StartupError(
+      `requests cannot run as ${APP_ROLE}: ${error instanceof Error ? error.message : String(error)} (see "Deploying on a real PostgreSQL" in the README)`,
+    );
+  }
   return migrations;
 }
 
@@ -60,6 +68,12 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
   if (masterKey.source === 'generated') {
     logger.warn({ file: masterKey.file }, 'generated a development master key (set RAMPART_MASTER_KEY in production)');
   }
+  if (config.nodeEnv !== 'production' && !isLoopbackHost(config.host)) {
+    logger.warn(
+      { host: config.host },
+      `development mode on an address other machines can reach: set NODE_ENV=production for a deployment`,
+    );
+  }
   if (config.database.kind === 'embedded') {
     logger.info({ dataDir: config.database.dataDir }, 'using the embedded database (PGlite)');
     if (config.nodeEnv === 'production') {
@@ -80,8 +94,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${hostForUrl(config.host)}:${port}`;
   logger.info({ url, publicUrl: config.publicUrl }, `Rampart is listening on ${url}`);
   return { app, url };
 }

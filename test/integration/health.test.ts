@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/logger.js';
@@ -6,20 +7,24 @@ import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
 import type { Migration } from '../../src/db/migrate.js';
 
 let testDatabase: TestDatabase | undefined;
+let app: FastifyInstance | undefined;
 afterEach(async () => {
-  await testDatabase?.destroy().catch(() => undefined);
+  await app?.close();
+  await testDatabase?.destroy();
+  app = undefined;
   testDatabase = undefined;
 });
 
 async function appOn(options: { extraMigrations?: Migration[] } = {}) {
   testDatabase = await createTestDatabase();
-  return createApp({
+  app = await createApp({
     config: testConfig(),
     database: testDatabase.database,
     migrations: [...testDatabase.migrations, ...(options.extraMigrations ?? [])],
     logger: createLogger({ level: 'silent' }),
     closeDatabaseOnClose: false,
   });
+  return app;
 }
 
 describe('GET /api/health', () => {

@@ -18,6 +18,7 @@ beforeAll(async () => {
       typed.get('/api/test/crash', async () => {
         throw new Error('relation "secret_internal_table" does not exist');
       });
+      typed.get('/api/test/items/:id', async (request) => ({ id: (request.params as { id: string }).id }));
       typed.get('/api/test/sql-error', async () =>
         t.testDatabase.database.withTenant({}, (tx) => tx.query('SELECT * FROM rampart.no_such_table_xyz')),
       );
@@ -76,6 +77,17 @@ describe('bad input is a 4xx problem', () => {
     expectProblem(await t.app.inject({ method: 'DELETE', url: '/elsewhere?x=1' }), 404, 'NOT_FOUND');
   });
 
+  it('answers an undecodable URL with 400 MALFORMED_URL, headers included, without echoing it', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/api/test/items/%ZZ<script>' });
+    expectProblem(response, 400, 'MALFORMED_URL');
+    expect(response.headers['content-security-policy']).toBe(API_SECURITY_HEADERS['content-security-policy']);
+    expect(response.body).not.toContain('script');
+  });
+
+  it('answers an over-long path parameter with 414 URI_TOO_LONG', async () => {
+    expectProblem(await t.app.inject({ method: 'GET', url: `/api/test/items/${'x'.repeat(300)}` }), 414, 'URI_TOO_LONG');
+  });
+
   it('answers a known path with the wrong method with 405 and Allow', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/api/health' });
     expectProblem(response, 405, 'METHOD_NOT_ALLOWED');
@@ -116,6 +128,18 @@ describe('every response', () => {
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers['x-powered-by']).toBeUndefined();
     expect(response.headers.server).toBeUndefined();
+  });
+
+  it('carries HSTS only when Rampart is reached over https', async () => {
+    const plain = await t.app.inject({ method: 'GET', url: '/api/health/live' });
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    const behindTls = await createTestApp({ env: { PUBLIC_URL: 'https://auth.example' } });
+    try {
+      const response = await behindTls.app.inject({ method: 'GET', url: '/api/nope' });
+      expect(response.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains; preload');
+    } finally {
+      await behindTls.close();
+    }
   });
 
   it('gets a fresh request id: a client-supplied one is not trusted', async () => {

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigrations, loadMigrations, MigrationError, readMigrationStatus, type Migration } from '../../src/db/migrate.js';
 import { createEmptyTestDatabase } from '../fixtures/database.js';
@@ -47,11 +50,31 @@ describe('migrations', () => {
     await expect(applyMigrations(database, edited)).rejects.toThrow(/changed after they were applied: 0001_foundation.sql/);
   });
 
+  it('refuse a new migration numbered before one already applied', async () => {
+    const { database } = await emptyDatabase();
+    const migrations = await loadMigrations();
+    await applyMigrations(database, [...migrations, { name: '0500_later.sql', sql: 'SELECT 1', checksum: 'l' }]);
+    const late: Migration = { name: '0400_late.sql', sql: 'SELECT 1', checksum: 'e' };
+    const all = [...migrations, late, { name: '0500_later.sql', sql: 'SELECT 1', checksum: 'l' }];
+    await expect(applyMigrations(database, all)).rejects.toThrow(/0400_late.sql sort before the already applied 0500_later.sql/);
+  });
+
   it('refuse a database migrated by a newer version', async () => {
     const { database } = await emptyDatabase();
     const migrations = await loadMigrations();
     const newer: Migration = { name: '9000_future.sql', sql: 'SELECT 1', checksum: 'f' };
     await applyMigrations(database, [...migrations, newer]);
     await expect(applyMigrations(database, migrations)).rejects.toThrow(/migrated by a newer Rampart/);
+  });
+
+  it('refuse a .sql file whose name does not follow NNNN_name.sql, instead of skipping it', async () => {
+    const directory = await mkdtemp(path.join(tmpdir(), 'rampart-migrations-'));
+    try {
+      await writeFile(path.join(directory, '0001_ok.sql'), 'SELECT 1');
+      await writeFile(path.join(directory, 'add-index.sql'), 'SELECT 1');
+      await expect(loadMigrations(directory)).rejects.toThrow(/must be named NNNN_name.sql: add-index.sql/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -32,7 +32,7 @@ async function listenWithSlowRoute() {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { app, database, port, release, hasEntered, destroy: () => testDatabase.destroy().catch(() => undefined) };
+  return { app, database, port, release, hasEntered, destroy: () => testDatabase.destroy() };
 }
 
 const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE } from '../../src/db/database.js';
-import type { SqlExecutor } from '../../src/db/driver.js';
+import type { OwnerSqlExecutor } from '../../src/db/driver.js';
 import { findSchemaViolations } from '../../src/db/schema-check.js';
 import { createTestDatabase, type TestDatabase } from '../fixtures/database.js';
 
@@ -20,7 +20,7 @@ afterAll(() => testDatabase.destroy());
 class Rollback extends Error {}
 
 /** Runs `setup` and the check in one owner transaction that is always rolled back. */
-async function violationsAfter(setup: (tx: SqlExecutor) => Promise<void>): Promise<string[]> {
+async function violationsAfter(setup: (tx: OwnerSqlExecutor) => Promise<void>): Promise<string[]> {
   let violations: string[] = [];
   await testDatabase.database
     .transactionAsOwner(async (tx) => {
@@ -119,12 +119,52 @@ describe('the schema check', () => {
       'CREATE UNIQUE INDEX notes_slug_key ON rampart.notes (slug)',
       'unique index notes_slug_key must include workspace_id',
     ],
+    [
+      'a unique index that only INCLUDEs workspace_id',
+      'CREATE UNIQUE INDEX notes_slug_key ON rampart.notes (slug) INCLUDE (workspace_id)',
+      'unique index notes_slug_key must include workspace_id',
+    ],
   ])('reports a tenant table with %s', async (_case, breakIt, expected) => {
     const violations = await violationsAfter(async (tx) => {
       await tx.exec(GOOD_TENANT_TABLE);
       await tx.exec(breakIt);
     });
     expect(violations.join('\n')).toContain(expected);
+  });
+
+  it.each([
+    [
+      'a view that runs with its owner’s rights',
+      'CREATE VIEW rampart.all_names AS SELECT workspace_id, name FROM rampart.workspaces',
+      'rampart.all_names: a view must be created WITH (security_invoker = true)',
+    ],
+    [
+      'a materialised view',
+      'CREATE MATERIALIZED VIEW rampart.name_cache AS SELECT workspace_id, name FROM rampart.workspaces',
+      'rampart.name_cache: materialised views and foreign tables bypass row level security',
+    ],
+    [
+      'an unlisted SECURITY DEFINER function',
+      `CREATE FUNCTION rampart.all_workspace_names() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER
+         AS $$ SELECT name FROM rampart.workspaces $$`,
+      'rampart.all_workspace_names(): SECURITY DEFINER functions must be listed',
+    ],
+    [
+      'a grant outside the rampart schema',
+      'CREATE TABLE public.side_door (workspace_id uuid); GRANT SELECT ON public.side_door TO rampart_app',
+      'public.side_door: rampart_app must only be granted objects of the rampart schema',
+    ],
+  ])('reports %s, which reads around row level security', async (_case, breakIt, expected) => {
+    expect((await violationsAfter((tx) => tx.exec(breakIt))).join('\n')).toContain(expected);
+  });
+
+  it('accepts a view that runs with the reader’s rights', async () => {
+    const violations = await violationsAfter((tx) =>
+      tx.exec(
+        'CREATE VIEW rampart.names WITH (security_invoker = true) AS SELECT workspace_id, name FROM rampart.workspaces',
+      ),
+    );
+    expect(violations).toEqual([]);
   });
 
   it('reports a non-tenant table without row level security', async () => {
@@ -140,6 +180,7 @@ describe('the schema check', () => {
   it.each([
     ['BYPASSRLS', `ALTER ROLE ${APP_ROLE} BYPASSRLS`, 'must not have BYPASSRLS'],
     ['ownership of a table', `ALTER TABLE rampart.memberships OWNER TO ${APP_ROLE}`, 'must own nothing, but owns table memberships'],
+    ['membership of another role', `GRANT pg_read_all_data TO ${APP_ROLE}`, 'must belong to no role, but is a member of pg_read_all_data'],
   ])('reports rampart_app with %s', async (_case, breakIt, expected) => {
     // Role changes are transactional: the rollback keeps them from ever reaching other sessions.
     const violations = await violationsAfter((tx) => tx.exec(breakIt));

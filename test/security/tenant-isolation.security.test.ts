@@ -218,8 +218,19 @@ describe('context never outlives its transaction', () => {
   });
 });
 
-describe('forged context values', () => {
+describe('forged context values and injected statements', () => {
   it.each([["' OR true --"], ['not-a-uuid'], ['*']])('refuses %j as a workspace id before it reaches SQL', async (forged) => {
     await expect(db().withTenant({ workspaceId: forged }, async () => undefined)).rejects.toThrow(TypeError);
+    await expect(db().withTenant({ userId: forged }, async () => undefined)).rejects.toThrow(TypeError);
+  });
+
+  it('refuses a query text holding several statements (no stacked statements from a request)', async () => {
+    await expect(
+      db().withTenant({ workspaceId: ids.workspaceA }, (tx) =>
+        tx.query(`SELECT 1; SELECT set_config('rampart.workspace_id', '${ids.workspaceB}', false)`),
+      ),
+    ).rejects.toThrow();
+    const rows = await db().withTenant({}, (tx) => workspaceIdsOf(tx, 'memberships'));
+    expect(rows).toEqual([]);
   });
 });

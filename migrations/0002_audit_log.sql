@@ -1,0 +1,128 @@
+-- The audit log: append-only, hash-chained, one chain per workspace and one per user account.
+--
+-- Each event stores the SHA-256 of its canonical form, which includes the previous event's hash
+-- (src/audit/chain.ts defines the form). The chain's head (last sequence number and hash) lives in a
+-- separate row, signed with an HMAC under a key derived from RAMPART_MASTER_KEY: someone with only
+-- database access who edits, deletes, reorders, inserts or truncates events cannot produce a valid
+-- head, so `rampart audit verify` finds it. Appends to one chain serialise on its head row.
+
+CREATE TABLE rampart.audit_events (
+  workspace_id uuid NOT NULL DEFAULT rampart.current_workspace_id()
+               REFERENCES rampart.workspaces (workspace_id) ON DELETE RESTRICT,
+  seq          bigint NOT NULL CHECK (seq > 0),
+  id           uuid NOT NULL,
+  occurred_at  timestamptz NOT NULL,
+  actor_type   text NOT NULL CHECK (actor_type IN ('user', 'api_key', 'system', 'super_admin')),
+  actor_id     uuid,
+  action       text NOT NULL CHECK (length(action) BETWEEN 1 AND 100),
+  target_type  text CHECK (length(target_type) <= 100),
+  target_id    text CHECK (length(target_id) <= 200),
+  ip           text CHECK (length(ip) <= 64),
+  user_agent   text CHECK (length(user_agent) <= 512),
+  request_id   text CHECK (length(request_id) <= 100),
+  details      jsonb NOT NULL DEFAULT '{}',
+  prev_hash    text NOT NULL,
+  hash         text NOT NULL,
+  PRIMARY KEY (workspace_id, seq),
+  UNIQUE (workspace_id, id),
+  CHECK ((actor_type = 'system') = (actor_id IS NULL))
+);
+CREATE INDEX audit_events_occurred_at_idx ON rampart.audit_events (workspace_id, occurred_at DESC);
+
+CREATE TABLE rampart.audit_chain_heads (
+  workspace_id uuid NOT NULL DEFAULT rampart.current_workspace_id()
+               REFERENCES rampart.workspaces (workspace_id) ON DELETE RESTRICT,
+  seq          bigint NOT NULL,
+  hash         text NOT NULL,
+  signature    text NOT NULL,
+  PRIMARY KEY (workspace_id)
+);
+
+-- A user's own account log (sign-ins, password changes, MFA): not tenant rows, owned by the user.
+CREATE TABLE rampart.account_audit_events (
+  user_id      uuid NOT NULL DEFAULT rampart.current_user_id() REFERENCES rampart.users (id) ON DELETE RESTRICT,
+  seq          bigint NOT NULL CHECK (seq > 0),
+  id           uuid NOT NULL,
+  occurred_at  timestamptz NOT NULL,
+  actor_type   text NOT NULL CHECK (actor_type IN ('user', 'api_key', 'system', 'super_admin')),
+  actor_id     uuid,
+  action       text NOT NULL CHECK (length(action) BETWEEN 1 AND 100),
+  target_type  text CHECK (length(target_type) <= 100),
+  target_id    text CHECK (length(target_id) <= 200),
+  ip           text CHECK (length(ip) <= 64),
+  user_agent   text CHECK (length(user_agent) <= 512),
+  request_id   text CHECK (length(request_id) <= 100),
+  details      jsonb NOT NULL DEFAULT '{}',
+  prev_hash    text NOT NULL,
+  hash         text NOT NULL,
+  PRIMARY KEY (user_id, seq),
+  UNIQUE (user_id, id),
+  CHECK ((actor_type = 'system') = (actor_id IS NULL))
+);
+
+CREATE TABLE rampart.account_audit_chain_heads (
+  user_id      uuid PRIMARY KEY DEFAULT rampart.current_user_id() REFERENCES rampart.users (id) ON DELETE RESTRICT,
+  seq          bigint NOT NULL,
+  hash         text NOT NULL,
+  signature    text NOT NULL
+);
+
+-- Append-only for every role, the owner included. The only exception is the documented retention
+-- purge, which runs as the owner with rampart.audit_purge = 'on' for its transaction. (A superuser
+-- can still disable the trigger; the hash chain and the signed head are what catch that.)
+CREATE FUNCTION rampart.refuse_audit_change() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND pg_catalog.current_setting('rampart.audit_purge', true) = 'on' THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'audit events are append-only (% refused on %)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+REVOKE ALL ON FUNCTION rampart.refuse_audit_change() FROM PUBLIC;
+
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON rampart.audit_events
+  FOR EACH ROW EXECUTE FUNCTION rampart.refuse_audit_change();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON rampart.audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION rampart.refuse_audit_change();
+CREATE TRIGGER account_audit_events_append_only BEFORE UPDATE OR DELETE ON rampart.account_audit_events
+  FOR EACH ROW EXECUTE FUNCTION rampart.refuse_audit_change();
+CREATE TRIGGER account_audit_events_no_truncate BEFORE TRUNCATE ON rampart.account_audit_events
+  FOR EACH STATEMENT EXECUTE FUNCTION rampart.refuse_audit_change();
+
+ALTER TABLE rampart.audit_events ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE rampart.audit_chain_heads ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE rampart.account_audit_events ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE rampart.account_audit_chain_heads ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY audit_events_select ON rampart.audit_events FOR SELECT
+  USING (workspace_id = rampart.current_workspace_id());
+CREATE POLICY audit_events_insert ON rampart.audit_events FOR INSERT
+  WITH CHECK (workspace_id = rampart.current_workspace_id());
+
+CREATE POLICY audit_chain_heads_select ON rampart.audit_chain_heads FOR SELECT
+  USING (workspace_id = rampart.current_workspace_id());
+CREATE POLICY audit_chain_heads_insert ON rampart.audit_chain_heads FOR INSERT
+  WITH CHECK (workspace_id = rampart.current_workspace_id());
+CREATE POLICY audit_chain_heads_update ON rampart.audit_chain_heads FOR UPDATE
+  USING (workspace_id = rampart.current_workspace_id())
+  WITH CHECK (workspace_id = rampart.current_workspace_id());
+
+CREATE POLICY account_audit_events_select ON rampart.account_audit_events FOR SELECT
+  USING (user_id = rampart.current_user_id());
+CREATE POLICY account_audit_events_insert ON rampart.account_audit_events FOR INSERT
+  WITH CHECK (user_id = rampart.current_user_id());
+
+CREATE POLICY account_audit_chain_heads_select ON rampart.account_audit_chain_heads FOR SELECT
+  USING (user_id = rampart.current_user_id());
+CREATE POLICY account_audit_chain_heads_insert ON rampart.account_audit_chain_heads FOR INSERT
+  WITH CHECK (user_id = rampart.current_user_id());
+CREATE POLICY account_audit_chain_heads_update ON rampart.account_audit_chain_heads FOR UPDATE
+  USING (user_id = rampart.current_user_id())
+  WITH CHECK (user_id = rampart.current_user_id());
+
+-- Events: insert and read, nothing else. Heads: the app moves them forward on every append.
+GRANT SELECT, INSERT ON rampart.audit_events, rampart.account_audit_events TO rampart_app;
+GRANT SELECT, INSERT, UPDATE ON rampart.audit_chain_heads, rampart.account_audit_chain_heads TO rampart_app;

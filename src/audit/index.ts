@@ -1,0 +1,11 @@
+export { AUDIT_ACTIONS, isAuditAction, type AuditAction } from './actions.js';
+export {
+  AuditLog,
+  GENESIS_HASH,
+  type AuditActor,
+  type AuditEventInput,
+  type AuditScope,
+  type ChainVerification,
+  type RecordedAuditEvent,
+} from './chain.js';
+export { canonicalJson, type JsonValue } from './canonical.js';

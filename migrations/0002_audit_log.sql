@@ -29,12 +29,17 @@ CREATE TABLE rampart.audit_events (
 );
 CREATE INDEX audit_events_occurred_at_idx ON rampart.audit_events (workspace_id, occurred_at DESC);
 
+-- The head: where the chain ends (seq, hash), and the signed checkpoint it starts from once the
+-- retention purge has removed its oldest events (0 and the genesis hash before any purge).
 CREATE TABLE rampart.audit_chain_heads (
-  workspace_id uuid NOT NULL DEFAULT rampart.current_workspace_id()
-               REFERENCES rampart.workspaces (workspace_id) ON DELETE RESTRICT,
-  seq          bigint NOT NULL,
-  hash         text NOT NULL,
-  signature    text NOT NULL,
+  workspace_id         uuid NOT NULL DEFAULT rampart.current_workspace_id()
+                       REFERENCES rampart.workspaces (workspace_id) ON DELETE RESTRICT,
+  seq                  bigint NOT NULL,
+  hash                 text NOT NULL,
+  signature            text NOT NULL,
+  checkpoint_seq       bigint NOT NULL DEFAULT 0,
+  checkpoint_hash      text NOT NULL DEFAULT repeat('0', 64),
+  checkpoint_signature text,
   PRIMARY KEY (workspace_id)
 );
 
@@ -61,10 +66,13 @@ CREATE TABLE rampart.account_audit_events (
 );
 
 CREATE TABLE rampart.account_audit_chain_heads (
-  user_id      uuid PRIMARY KEY DEFAULT rampart.current_user_id() REFERENCES rampart.users (id) ON DELETE RESTRICT,
-  seq          bigint NOT NULL,
-  hash         text NOT NULL,
-  signature    text NOT NULL
+  user_id              uuid PRIMARY KEY DEFAULT rampart.current_user_id() REFERENCES rampart.users (id) ON DELETE RESTRICT,
+  seq                  bigint NOT NULL,
+  hash                 text NOT NULL,
+  signature            text NOT NULL,
+  checkpoint_seq       bigint NOT NULL DEFAULT 0,
+  checkpoint_hash      text NOT NULL DEFAULT repeat('0', 64),
+  checkpoint_signature text
 );
 
 -- Append-only for every role, the owner included. The only exception is the documented retention
@@ -102,6 +110,11 @@ CREATE POLICY audit_events_select ON rampart.audit_events FOR SELECT
 CREATE POLICY audit_events_insert ON rampart.audit_events FOR INSERT
   WITH CHECK (workspace_id = rampart.current_workspace_id());
 
+-- Only the retention purge deletes, as the owner with the workspace set: rampart_app holds no DELETE
+-- privilege, so this policy gives it nothing; it lets an owner without BYPASSRLS run the purge.
+CREATE POLICY audit_events_delete ON rampart.audit_events FOR DELETE
+  USING (workspace_id = rampart.current_workspace_id());
+
 CREATE POLICY audit_chain_heads_select ON rampart.audit_chain_heads FOR SELECT
   USING (workspace_id = rampart.current_workspace_id());
 CREATE POLICY audit_chain_heads_insert ON rampart.audit_chain_heads FOR INSERT
@@ -115,6 +128,9 @@ CREATE POLICY account_audit_events_select ON rampart.account_audit_events FOR SE
 CREATE POLICY account_audit_events_insert ON rampart.account_audit_events FOR INSERT
   WITH CHECK (user_id = rampart.current_user_id());
 
+CREATE POLICY account_audit_events_delete ON rampart.account_audit_events FOR DELETE
+  USING (user_id = rampart.current_user_id());
+
 CREATE POLICY account_audit_chain_heads_select ON rampart.account_audit_chain_heads FOR SELECT
   USING (user_id = rampart.current_user_id());
 CREATE POLICY account_audit_chain_heads_insert ON rampart.account_audit_chain_heads FOR INSERT
@@ -123,6 +139,8 @@ CREATE POLICY account_audit_chain_heads_update ON rampart.account_audit_chain_he
   USING (user_id = rampart.current_user_id())
   WITH CHECK (user_id = rampart.current_user_id());
 
--- Events: insert and read, nothing else. Heads: the app moves them forward on every append.
+-- Events: insert and read, nothing else. Heads: the app moves them forward on every append, but
+-- only the owner's purge moves a checkpoint.
 GRANT SELECT, INSERT ON rampart.audit_events, rampart.account_audit_events TO rampart_app;
-GRANT SELECT, INSERT, UPDATE ON rampart.audit_chain_heads, rampart.account_audit_chain_heads TO rampart_app;
+GRANT SELECT, INSERT, UPDATE (seq, hash, signature)
+  ON rampart.audit_chain_heads, rampart.account_audit_chain_heads TO rampart_app;

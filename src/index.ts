@@ -13,3 +13,12 @@ export { Database, openDatabase, APP_ROLE, type TenantContext, type DatabaseTarg
 export type { SqlExecutor, QueryResult } from './db/driver.js';
 export { applyMigrations, loadMigrations, readMigrationStatus, MigrationError, type Migration } from './db/migrate.js';
 export { findSchemaViolations } from './db/schema-check.js';
+export {
+  AuditLog,
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditActor,
+  type AuditEventInput,
+  type AuditScope,
+  type ChainVerification,
+} from './audit/index.js';

@@ -1,5 +1,5 @@
 import { hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { SqlExecutor } from '../db/driver.js';
+import type { OwnerSqlExecutor, SqlExecutor } from '../db/driver.js';
 import type { AuditAction } from './actions.js';
 import { canonicalJson, hmacHex, sha256Hex, type JsonValue } from './canonical.js';
 
@@ -101,6 +101,15 @@ function canonicalEvent(kind: ChainKind, ownerId: string, event: Omit<StoredEven
   ]);
 }
 
+interface StoredHead {
+  seq: string;
+  hash: string;
+  signature: string;
+  checkpoint_seq: string;
+  checkpoint_hash: string;
+  checkpoint_signature: string | null;
+}
+
 const sameHex = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
@@ -194,39 +203,62 @@ export class AuditLog {
     return { id: event.id, seq: event.seq, hash };
   }
 
+  private signCheckpoint(kind: ChainKind, ownerId: string, seq: number, hash: string): string {
+    return hmacHex(this.headKey, canonicalJson([FORM_VERSION, 'checkpoint', kind, ownerId, seq, hash]));
+  }
+
   /**
-   * Walks a chain from its first event and reports the first one that does not check out: one whose
-   * content was altered, which does not follow the event before it (an event deleted, reordered or
-   * inserted), or — at the end — a head whose signature or position does not match (newest events
-   * removed or forged ones appended). Reads through `tx`, so RLS limits it to the caller's own chain.
+   * Walks a chain from its start — the first event, or the signed checkpoint a retention purge left —
+   * and reports the first event that does not check out: one whose content was altered, or which
+   * does not follow the event before it (an event deleted, reordered or inserted). At the end the head
+   * must be validly signed and point at the last event; otherwise the newest events were removed or
+   * forged ones appended. Reads through `tx`, so RLS limits it to the caller's own chain.
    */
   async verify(tx: SqlExecutor, scope: AuditScope): Promise<ChainVerification> {
     const { kind, ownerId } = chainOf(scope);
     const chain = CHAINS[kind];
-    const batchSize = 1_000;
-    let expectedSeq = 1;
-    let previousHash = GENESIS_HASH;
-    let count = 0;
+    const { rows: heads } = await tx.query<StoredHead>(
+      `SELECT seq::text AS seq, hash, signature, checkpoint_seq::text AS checkpoint_seq, checkpoint_hash, checkpoint_signature
+         FROM ${chain.heads} WHERE ${chain.owner} = $1`,
+      [ownerId],
+    );
+    const head = heads[0];
+    const checkpointSeq = Number(head?.checkpoint_seq ?? 0);
+    const broken = (events: number, reason: string, at: { seq: number; id: string } | null = null): ChainVerification => ({
+      ok: false,
+      events,
+      firstBadEvent: at,
+      reason,
+    });
+    if (
+      head !== undefined &&
+      checkpointSeq > 0 &&
+      !sameHex(head.checkpoint_signature ?? '', this.signCheckpoint(kind, ownerId, checkpointSeq, head.checkpoint_hash))
+    ) {
+      return broken(0, 'the retention checkpoint signature is invalid');
+    }
 
+    const batchSize = 1_000;
+    let expectedSeq = checkpointSeq + 1;
+    let previousHash = head?.checkpoint_hash ?? GENESIS_HASH;
+    let count = 0;
     for (;;) {
       const { rows } = await tx.query<StoredEvent>(
         `SELECT seq::text AS seq, id, occurred_at, actor_type, actor_id, action, target_type, target_id, ip,
                 user_agent, request_id, details, prev_hash, hash
            FROM ${chain.events} AS e WHERE e.${chain.owner} = $1 AND e.seq >= $2
           ORDER BY e.seq LIMIT $3`, // e.seq is the bigint; the text alias would sort '10' before '2'
-        [ownerId, expectedSeq, batchSize],
+        [ownerId, count === 0 ? 1 : expectedSeq, batchSize],
       );
       for (const row of rows) {
         const seq = Number(row.seq);
         const at = { seq, id: row.id };
         if (seq !== expectedSeq) {
-          return { ok: false, events: count, firstBadEvent: at, reason: `event ${expectedSeq} is missing` };
+          return broken(count, seq < expectedSeq ? 'is older than the retention checkpoint' : `event ${expectedSeq} is missing`, at);
         }
-        if (!sameHex(row.prev_hash, previousHash)) {
-          return { ok: false, events: count, firstBadEvent: at, reason: 'does not follow the event before it' };
-        }
+        if (!sameHex(row.prev_hash, previousHash)) return broken(count, 'does not follow the event before it', at);
         if (!sameHex(sha256Hex(canonicalEvent(kind, ownerId, { ...row, seq })), row.hash)) {
-          return { ok: false, events: count, firstBadEvent: at, reason: 'was altered after it was recorded' };
+          return broken(count, 'was altered after it was recorded', at);
         }
         previousHash = row.hash;
         expectedSeq += 1;
@@ -235,31 +267,68 @@ export class AuditLog {
       if (rows.length < batchSize) break;
     }
 
-    const { rows: heads } = await tx.query<{ seq: string; hash: string; signature: string }>(
-      `SELECT seq::text AS seq, hash, signature FROM ${chain.heads} WHERE ${chain.owner} = $1`,
-      [ownerId],
-    );
-    const head = heads[0];
     const lastSeq = expectedSeq - 1;
     if (head === undefined) {
-      return count === 0
-        ? { ok: true, events: 0, head: { seq: 0, hash: GENESIS_HASH } }
-        : { ok: false, events: count, firstBadEvent: null, reason: 'the chain head is missing' };
+      return count === 0 ? { ok: true, events: 0, head: { seq: 0, hash: GENESIS_HASH } } : broken(count, 'the chain head is missing');
     }
-    if (!sameHex(head.signature, this.signHead(kind, ownerId, Number(head.seq), head.hash))) {
-      return { ok: false, events: count, firstBadEvent: null, reason: 'the chain head signature is invalid' };
+    const headSeq = Number(head.seq);
+    if (!sameHex(head.signature, this.signHead(kind, ownerId, headSeq, head.hash))) {
+      return broken(count, 'the chain head signature is invalid');
     }
-    if (Number(head.seq) !== lastSeq || !sameHex(head.hash, previousHash)) {
-      return {
-        ok: false,
-        events: count,
-        firstBadEvent: null,
-        reason:
-          Number(head.seq) > lastSeq
-            ? `events ${lastSeq + 1} to ${head.seq} were removed`
-            : `event ${Number(head.seq) + 1} and later were not recorded through the chain`,
-      };
+    if (headSeq !== lastSeq || !sameHex(head.hash, previousHash)) {
+      return broken(
+        count,
+        headSeq > lastSeq ? `events ${lastSeq + 1} to ${headSeq} were removed` : `event ${headSeq + 1} and later were not recorded through the chain`,
+      );
     }
     return { ok: true, events: count, head: { seq: lastSeq, hash: previousHash } };
+  }
+
+  /**
+   * The retention purge, as the owner (`database.transactionAsOwner`): removes the chain's events
+   * recorded before `before`, moves its signed checkpoint to the last removed event, and records an
+   * `audit.purged` event — so the chain still verifies, from the checkpoint on.
+   *
+   * @returns how many events were removed.
+   */
+  async purge(tx: OwnerSqlExecutor, scope: AuditScope, before: Date): Promise<number> {
+    const { kind, ownerId } = chainOf(scope);
+    const chain = CHAINS[kind];
+    // The chain's context, so that an owner without BYPASSRLS passes the same policies.
+    await tx.query(`SELECT set_config('rampart.workspace_id', $1, true), set_config('rampart.user_id', $2, true)`, [
+      kind === 'workspace' ? ownerId : '',
+      kind === 'account' ? ownerId : '',
+    ]);
+    const { rows: heads } = await tx.query<{ seq: string }>(
+      `SELECT seq::text AS seq FROM ${chain.heads} WHERE ${chain.owner} = $1 FOR UPDATE`,
+      [ownerId],
+    );
+    if (heads[0] === undefined) return 0;
+    const { rows: last } = await tx.query<{ seq: string; hash: string }>(
+      `SELECT seq::text AS seq, hash FROM ${chain.events} AS e
+        WHERE e.${chain.owner} = $1 AND e.occurred_at < $2 ORDER BY e.seq DESC LIMIT 1`,
+      [ownerId, before],
+    );
+    const through = last[0];
+    if (through === undefined) return 0;
+    const throughSeq = Number(through.seq);
+
+    await tx.query(`SELECT set_config('rampart.audit_purge', 'on', true)`);
+    const { rowCount } = await tx.query(`DELETE FROM ${chain.events} WHERE ${chain.owner} = $1 AND seq <= $2`, [
+      ownerId,
+      throughSeq,
+    ]);
+    await tx.query(`SELECT set_config('rampart.audit_purge', 'off', true)`);
+    await tx.query(
+      `UPDATE ${chain.heads} SET checkpoint_seq = $2, checkpoint_hash = $3, checkpoint_signature = $4 WHERE ${chain.owner} = $1`,
+      [ownerId, throughSeq, through.hash, this.signCheckpoint(kind, ownerId, throughSeq, through.hash)],
+    );
+    await this.record(tx, {
+      action: 'audit.purged',
+      actor: { type: 'system' },
+      scope,
+      details: { before: before.toISOString(), throughSeq, removed: rowCount },
+    });
+    return rowCount;
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { formatConfigProblems, parseConfig, type RampartConfig } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { migrateDatabase, openConfiguredDatabase, startServer } from '../server/start.js';
+import { AUDIT_USAGE, runAuditCommand } from './audit.js';
 import { readEnvironment } from './environment.js';
 
 const USAGE = `Usage: rampart <command>
@@ -11,6 +12,7 @@ const USAGE = `Usage: rampart <command>
 Commands:
   start     migrate the database, then serve the API (stops cleanly on SIGTERM or SIGINT)
   migrate   apply pending database migrations and exit
+  audit     verify the audit log's hash chains, or purge events past retention (rampart audit --help)
   help      show this text
 
 Configuration comes from the environment and an optional .env file; see the README.`;
@@ -64,7 +66,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (command !== 'start' && command !== 'migrate') {
+  if (command === 'audit' && (argv[1] === undefined || argv[1] === '--help')) {
+    process.stdout.write(`${AUDIT_USAGE}\n`);
+    return 0;
+  }
+  if (command !== 'start' && command !== 'migrate' && command !== 'audit') {
     process.stderr.write(`rampart: unknown command "${command}"\n\n${USAGE}\n`);
     return 64;
   }
@@ -72,6 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel });
   try {
+    if (command === 'audit') return await runAuditCommand(argv.slice(1), config, logger);
     if (command === 'start') {
       const { app } = await startServer(config, logger);
       stopOnSignals(app, logger);

@@ -27,6 +27,7 @@ describe('parseConfig', () => {
       logLevel: 'info',
       trustProxy: false,
       tls: undefined,
+      auditRetentionDays: 730,
     });
   });
 
@@ -53,6 +54,7 @@ describe('parseConfig', () => {
     [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY must be a hop count'],
     [{ RAMPART_ALLOW_EMBEDDED_DATABASE: 'yes' }, 'RAMPART_ALLOW_EMBEDDED_DATABASE must be true or false'],
     [{ TLS_CERT_FILE: 'cert.pem' }, 'TLS_CERT_FILE and TLS_KEY_FILE must be set together'],
+    [{ RAMPART_AUDIT_RETENTION_DAYS: '0' }, 'RAMPART_AUDIT_RETENTION_DAYS must be a whole number of days from 1 to 36500'],
   ])('refuses %j', (env, expected) => {
     expect(problems(env).join('; ')).toContain(expected);
   });

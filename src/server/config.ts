@@ -23,6 +23,8 @@ export interface RampartConfig {
   /** Which `X-Forwarded-*` headers to believe: nobody's (false), a hop count, or a list of addresses/CIDRs. */
   trustProxy: false | number | string[];
   tls: { certFile: string; keyFile: string } | undefined;
+  /** Audit events older than this are removed by `rampart audit purge` (a signed checkpoint remains). */
+  auditRetentionDays: number;
 }
 
 export type ConfigResult = { ok: true; config: RampartConfig } | { ok: false; problems: string[] };
@@ -121,6 +123,13 @@ const environmentSchema = z.object({
     }),
   ),
   TRUST_PROXY: optionalVar(trustProxy),
+  RAMPART_AUDIT_RETENTION_DAYS: optionalVar(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, { error: 'must be a whole number of days from 1 to 36500' })
+      .transform(Number)
+      .refine((days) => days >= 1 && days <= 36_500, { error: 'must be a whole number of days from 1 to 36500' }),
+  ),
   TLS_CERT_FILE: optionalVar(z.string()),
   TLS_KEY_FILE: optionalVar(z.string()),
 });
@@ -190,6 +199,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       logLevel: vars.LOG_LEVEL ?? 'info',
       trustProxy: vars.TRUST_PROXY ?? false,
       tls,
+      // Two years: what the seeds promise for their audit logs.
+      auditRetentionDays: vars.RAMPART_AUDIT_RETENTION_DAYS ?? 730,
     },
   };
 }

@@ -259,3 +259,58 @@ describe('concurrent appends', () => {
     expect(written[ids.workspaceA]).toBeGreaterThan(8);
   });
 });
+
+describe('the retention purge', () => {
+  const purgeA = (before: Date) =>
+    db().transactionAsOwner((tx) => auditLog.purge(tx, { workspaceId: ids.workspaceA }, before));
+
+  it('removes old events and leaves a signed checkpoint the chain verifies from', async () => {
+    await recordFiveInA();
+    expect(await purgeA(new Date(Date.now() + 60_000))).toBe(6);
+    expect(await verifyA()).toMatchObject({ ok: true, events: 1, head: { seq: 7 } });
+    const purged = await db().withTenant({ workspaceId: ids.workspaceA }, (tx) =>
+      tx.query<{ action: string; details: unknown }>('SELECT action, details FROM rampart.audit_events'),
+    );
+    expect(purged.rows).toHaveLength(1);
+    expect(purged.rows[0]).toMatchObject({ action: 'audit.purged', details: { throughSeq: 6, removed: 6 } });
+    // Later events chain on as before.
+    await recordFiveInA();
+    expect(await verifyA()).toMatchObject({ ok: true, events: 6, head: { seq: 12 } });
+  });
+
+  it('keeps events recorded after the cut-off', async () => {
+    await recordFiveInA();
+    expect(await purgeA(new Date(0))).toBe(0);
+    expect(await verifyA()).toMatchObject({ ok: true, events: 6 });
+  });
+
+  it('catches an old event put back after a purge', async () => {
+    await recordFiveInA();
+    await purgeA(new Date(Date.now() + 60_000));
+    await tamper((tx) =>
+      tx.query(
+        `INSERT INTO rampart.audit_events (workspace_id, seq, id, occurred_at, actor_type, actor_id, action, details, prev_hash, hash)
+         VALUES ($1, 3, gen_random_uuid(), now(), 'system', NULL, 'workspace.renamed', '{}', repeat('0', 64), repeat('0', 64))`,
+        [ids.workspaceA],
+      ),
+    );
+    expect(await verifyA()).toMatchObject({ ok: false, firstBadEvent: { seq: 3 }, reason: 'is older than the retention checkpoint' });
+  });
+
+  it('catches a checkpoint moved by hand', async () => {
+    await recordFiveInA();
+    await purgeA(new Date(Date.now() + 60_000));
+    await tamper((tx) =>
+      tx.query('UPDATE rampart.audit_chain_heads SET checkpoint_seq = 2 WHERE workspace_id = $1', [ids.workspaceA]),
+    );
+    expect(await verifyA()).toMatchObject({ ok: false, reason: 'the retention checkpoint signature is invalid' });
+  });
+
+  it('cannot be imitated by the app role, which may not move a checkpoint', async () => {
+    await expect(
+      db().withTenant({ workspaceId: ids.workspaceA }, (tx) =>
+        tx.query('UPDATE rampart.audit_chain_heads SET checkpoint_seq = 0'),
+      ),
+    ).rejects.toMatchObject({ code: RLS_OR_PRIVILEGE_VIOLATION });
+  });
+});

@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import { AuditLog, type AuditScope } from '../audit/index.js';
+import type { Database } from '../db/database.js';
+import type { RampartConfig } from '../server/config.js';
+import { resolveMasterKey } from '../server/secrets.js';
+import { openConfiguredDatabase } from '../server/start.js';
+
+export const AUDIT_USAGE = `Usage:
+  rampart audit verify [--workspace ID]   walk every audit chain (or one workspace's) and report the first broken link
+  rampart audit purge                     remove events older than RAMPART_AUDIT_RETENTION_DAYS, leaving signed checkpoints`;
+
+/** Exit codes: 0 every chain verifies, 2 a chain is broken, 64 usage error. */
+const EXIT_BROKEN = 2;
+const EXIT_USAGE = 64;
+
+const describe = (scope: AuditScope) => ('workspaceId' in scope ? `workspace ${scope.workspaceId}` : `account ${scope.userId}`);
+
+/**
+ * Every chain in the database. Reading across workspaces needs an owner that row-level security does
+ * not bind (superuser or BYPASSRLS); with any other owner the list would be silently incomplete, so
+ * it is refused instead.
+ */
+async function listChains(database: Database): Promise<AuditScope[]> {
+  return database.transactionAsOwner(async (tx) => {
+    const { rows: owner } = await tx.query<{ unbound: boolean }>(
+      'SELECT rolsuper OR rolbypassrls AS unbound FROM pg_roles WHERE rolname = current_user',
+    );
+    if (owner[0]?.unbound !== true) {
+      throw new Error('listing every chain needs a database owner with BYPASSRLS; name one with --workspace ID');
+    }
+    const { rows: workspaces } = await tx.query<{ id: string }>(
+      `SELECT workspace_id AS id FROM rampart.audit_chain_heads
+        UNION SELECT DISTINCT workspace_id FROM rampart.audit_events ORDER BY id`,
+    );
+    const { rows: users } = await tx.query<{ id: string }>(
+      `SELECT user_id AS id FROM rampart.account_audit_chain_heads
+        UNION SELECT DISTINCT user_id FROM rampart.account_audit_events ORDER BY id`,
+    );
+    return [...workspaces.map((r) => ({ workspaceId: r.id })), ...users.map((r) => ({ userId: r.id }))];
+  });
+}
+
+function parseWorkspaceOption(args: readonly string[]): { workspaceId?: string } | 'invalid' {
+  if (args.length === 0) return {};
+  if (args.length === 2 && args[0] === '--workspace' && args[1]) return { workspaceId: args[1] };
+  return 'invalid';
+}
+
+/** `rampart audit …`: prints one line per chain on stdout and returns the exit code. */
+export async function runAuditCommand(args: readonly string[], config: RampartConfig, logger: Logger): Promise<number> {
+  const [subcommand, ...rest] = args;
+  const options = parseWorkspaceOption(rest);
+  if ((subcommand !== 'verify' && subcommand !== 'purge') || options === 'invalid' || (subcommand === 'purge' && rest.length > 0)) {
+    process.stderr.write(`${AUDIT_USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const auditLog = AuditLog.fromMasterKey((await resolveMasterKey(config)).key);
+  const database = await openConfiguredDatabase(config, logger);
+  try {
+    const chains = options.workspaceId === undefined ? await listChains(database) : [{ workspaceId: options.workspaceId }];
+    if (subcommand === 'purge') {
+      const before = new Date(Date.now() - config.auditRetentionDays * 86_400_000);
+      let removed = 0;
+      for (const scope of chains) {
+        removed += await database.transactionAsOwner((tx) => auditLog.purge(tx, scope, before));
+      }
+      process.stdout.write(`removed ${removed} event(s) recorded before ${before.toISOString()} from ${chains.length} chain(s)\n`);
+      return 0;
+    }
+    let isEveryChainWhole = true;
+    for (const scope of chains) {
+      const context = 'workspaceId' in scope ? { workspaceId: scope.workspaceId } : { userId: scope.userId };
+      const result = await database.withTenant(context, (tx) => auditLog.verify(tx, scope));
+      if (result.ok) {
+        process.stdout.write(`${describe(scope)}: ok, ${result.events} event(s), head ${result.head.seq} ${result.head.hash}\n`);
+      } else {
+        isEveryChainWhole = false;
+        const at = result.firstBadEvent ? `event ${result.firstBadEvent.seq} (${result.firstBadEvent.id}) ` : '';
+        process.stdout.write(`${describe(scope)}: BROKEN: ${at}${result.reason}\n`);
+      }
+    }
+    if (chains.length === 0) process.stdout.write('no audit chains yet\n');
+    return isEveryChainWhole ? 0 : EXIT_BROKEN;
+  } finally {
+    await database.close();
+  }
+}

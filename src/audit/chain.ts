@@ -79,27 +79,37 @@ interface StoredEvent {
   hash: string;
 }
 
-/** The text an event's hash is taken over: every stored field, in a fixed order, and the previous hash. */
-function canonicalEvent(kind: ChainKind, ownerId: string, event: Omit<StoredEvent, 'hash' | 'seq'> & { seq: number }): string {
-  return canonicalJson([
-    FORM_VERSION,
-    kind,
-    ownerId,
-    event.seq,
-    event.id,
-    event.occurred_at.toISOString(),
-    event.actor_type,
-    event.actor_id,
-    event.action,
-    event.target_type,
-    event.target_id,
-    event.ip,
-    event.user_agent,
-    event.request_id,
-    event.details,
-    event.prev_hash,
-  ]);
+/**
+ * Every stored field of an event, in the order of its canonical form. The insert, the read-back and
+ * the hash are all built from this one list, so a column cannot be stored without being hashed.
+ */
+const EVENT_FIELDS = [
+  'seq',
+  'id',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'action',
+  'target_type',
+  'target_id',
+  'ip',
+  'user_agent',
+  'request_id',
+  'details',
+  'prev_hash',
+] as const satisfies readonly (keyof StoredEvent)[];
+
+type EventFields = Omit<StoredEvent, 'hash' | 'seq'> & { seq: number };
+
+/** The text an event's hash is taken over: the chain, then every stored field in a fixed order. */
+function canonicalEvent(kind: ChainKind, ownerId: string, event: EventFields): string {
+  const values = EVENT_FIELDS.map((field) =>
+    field === 'occurred_at' ? event.occurred_at.toISOString() : event[field],
+  );
+  return canonicalJson([FORM_VERSION, kind, ownerId, ...values]);
 }
+
+const SELECT_EVENT_FIELDS = EVENT_FIELDS.map((field) => (field === 'seq' ? 'e.seq::text AS seq' : `e.${field}`)).join(', ');
 
 interface StoredHead {
   seq: string;
@@ -158,7 +168,7 @@ export class AuditLog {
       [ownerId, GENESIS_HASH, this.signHead(kind, ownerId, 0, GENESIS_HASH)],
     );
     const head = rows[0]!;
-    const event = {
+    const event: EventFields = {
       seq: Number(head.seq) + 1,
       id: randomUUID(),
       occurred_at: new Date(),
@@ -174,31 +184,16 @@ export class AuditLog {
       prev_hash: head.hash,
     };
     const hash = sha256Hex(canonicalEvent(kind, ownerId, event));
+    // $1 the chain owner, then the fields, then the hash and the head's new signature.
+    const hashParam = EVENT_FIELDS.length + 2;
+    const fieldParams = EVENT_FIELDS.map((_, index) => `$${index + 2}`).join(', ');
     await tx.query(
       `WITH appended AS (
-         INSERT INTO ${chain.events} (${chain.owner}, seq, id, occurred_at, actor_type, actor_id, action, target_type,
-                                      target_id, ip, user_agent, request_id, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         INSERT INTO ${chain.events} (${chain.owner}, ${EVENT_FIELDS.join(', ')}, hash)
+         VALUES ($1, ${fieldParams}, $${hashParam})
        )
-       UPDATE ${chain.heads} SET seq = $2, hash = $15, signature = $16 WHERE ${chain.owner} = $1`,
-      [
-        ownerId,
-        event.seq,
-        event.id,
-        event.occurred_at,
-        event.actor_type,
-        event.actor_id,
-        event.action,
-        event.target_type,
-        event.target_id,
-        event.ip,
-        event.user_agent,
-        event.request_id,
-        details,
-        event.prev_hash,
-        hash,
-        this.signHead(kind, ownerId, event.seq, hash),
-      ],
+       UPDATE ${chain.heads} SET seq = $2, hash = $${hashParam}, signature = $${hashParam + 1} WHERE ${chain.owner} = $1`,
+      [ownerId, ...EVENT_FIELDS.map((field) => event[field]), hash, this.signHead(kind, ownerId, event.seq, hash)],
     );
     return { id: event.id, seq: event.seq, hash };
   }
@@ -244,8 +239,7 @@ export class AuditLog {
     let count = 0;
     for (;;) {
       const { rows } = await tx.query<StoredEvent>(
-        `SELECT seq::text AS seq, id, occurred_at, actor_type, actor_id, action, target_type, target_id, ip,
-                user_agent, request_id, details, prev_hash, hash
+        `SELECT ${SELECT_EVENT_FIELDS}, e.hash
            FROM ${chain.events} AS e WHERE e.${chain.owner} = $1 AND e.seq >= $2
           ORDER BY e.seq LIMIT $3`, // e.seq is the bigint; the text alias would sort '10' before '2'
         [ownerId, count === 0 ? 1 : expectedSeq, batchSize],

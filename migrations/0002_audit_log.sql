@@ -21,11 +21,13 @@ CREATE TABLE rampart.audit_events (
   user_agent   text CHECK (length(user_agent) <= 512),
   request_id   text CHECK (length(request_id) <= 100),
   details      jsonb NOT NULL DEFAULT '{}',
-  prev_hash    text NOT NULL,
-  hash         text NOT NULL,
+  prev_hash    text NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
+  hash         text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
   PRIMARY KEY (workspace_id, seq),
   UNIQUE (workspace_id, id),
-  CHECK ((actor_type = 'system') = (actor_id IS NULL))
+  CHECK ((actor_type = 'system') = (actor_id IS NULL)),
+  -- The hash covers the time to the millisecond; finer digits could change unseen.
+  CHECK (occurred_at = date_trunc('milliseconds', occurred_at))
 );
 CREATE INDEX audit_events_occurred_at_idx ON rampart.audit_events (workspace_id, occurred_at DESC);
 
@@ -40,7 +42,10 @@ CREATE TABLE rampart.audit_chain_heads (
   checkpoint_seq       bigint NOT NULL DEFAULT 0,
   checkpoint_hash      text NOT NULL DEFAULT repeat('0', 64),
   checkpoint_signature text,
-  PRIMARY KEY (workspace_id)
+  PRIMARY KEY (workspace_id),
+  CHECK (hash ~ '^[0-9a-f]{64}$' AND signature ~ '^[0-9a-f]{64}$' AND checkpoint_hash ~ '^[0-9a-f]{64}$'),
+  CHECK (checkpoint_signature IS NULL OR checkpoint_signature ~ '^[0-9a-f]{64}$'),
+  CHECK (checkpoint_seq >= 0 AND seq >= checkpoint_seq)
 );
 
 -- A user's own account log (sign-ins, password changes, MFA): not tenant rows, owned by the user.
@@ -58,11 +63,12 @@ CREATE TABLE rampart.account_audit_events (
   user_agent   text CHECK (length(user_agent) <= 512),
   request_id   text CHECK (length(request_id) <= 100),
   details      jsonb NOT NULL DEFAULT '{}',
-  prev_hash    text NOT NULL,
-  hash         text NOT NULL,
+  prev_hash    text NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
+  hash         text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
   PRIMARY KEY (user_id, seq),
   UNIQUE (user_id, id),
-  CHECK ((actor_type = 'system') = (actor_id IS NULL))
+  CHECK ((actor_type = 'system') = (actor_id IS NULL)),
+  CHECK (occurred_at = date_trunc('milliseconds', occurred_at))
 );
 
 CREATE TABLE rampart.account_audit_chain_heads (
@@ -72,12 +78,17 @@ CREATE TABLE rampart.account_audit_chain_heads (
   signature            text NOT NULL,
   checkpoint_seq       bigint NOT NULL DEFAULT 0,
   checkpoint_hash      text NOT NULL DEFAULT repeat('0', 64),
-  checkpoint_signature text
+  checkpoint_signature text,
+  CHECK (hash ~ '^[0-9a-f]{64}$' AND signature ~ '^[0-9a-f]{64}$' AND checkpoint_hash ~ '^[0-9a-f]{64}$'),
+  CHECK (checkpoint_signature IS NULL OR checkpoint_signature ~ '^[0-9a-f]{64}$'),
+  CHECK (checkpoint_seq >= 0 AND seq >= checkpoint_seq)
 );
 
 -- Append-only for every role, the owner included. The only exception is the documented retention
--- purge, which runs as the owner with rampart.audit_purge = 'on' for its transaction. (A superuser
--- can still disable the trigger; the hash chain and the signed head are what catch that.)
+-- purge, which runs as the owner with rampart.audit_purge = 'on' for its transaction. These triggers
+-- guard against mistakes and against the app role (which holds no UPDATE or DELETE anyway); the table
+-- owner can disable them, so against a leaked owner password it is the hash chain and the signed
+-- head that give the tampering away.
 CREATE FUNCTION rampart.refuse_audit_change() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
@@ -99,6 +110,26 @@ CREATE TRIGGER account_audit_events_append_only BEFORE UPDATE OR DELETE ON rampa
   FOR EACH ROW EXECUTE FUNCTION rampart.refuse_audit_change();
 CREATE TRIGGER account_audit_events_no_truncate BEFORE TRUNCATE ON rampart.account_audit_events
   FOR EACH STATEMENT EXECUTE FUNCTION rampart.refuse_audit_change();
+
+-- A chain's head is moved forward, never removed: without it a chain could vanish whole.
+CREATE FUNCTION rampart.refuse_head_removal() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$
+BEGIN
+  RAISE EXCEPTION 'audit chain heads are never removed (% refused on %)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+REVOKE ALL ON FUNCTION rampart.refuse_head_removal() FROM PUBLIC;
+
+CREATE TRIGGER audit_chain_heads_kept BEFORE DELETE ON rampart.audit_chain_heads
+  FOR EACH ROW EXECUTE FUNCTION rampart.refuse_head_removal();
+CREATE TRIGGER audit_chain_heads_no_truncate BEFORE TRUNCATE ON rampart.audit_chain_heads
+  FOR EACH STATEMENT EXECUTE FUNCTION rampart.refuse_head_removal();
+CREATE TRIGGER account_audit_chain_heads_kept BEFORE DELETE ON rampart.account_audit_chain_heads
+  FOR EACH ROW EXECUTE FUNCTION rampart.refuse_head_removal();
+CREATE TRIGGER account_audit_chain_heads_no_truncate BEFORE TRUNCATE ON rampart.account_audit_chain_heads
+  FOR EACH STATEMENT EXECUTE FUNCTION rampart.refuse_head_removal();
 
 ALTER TABLE rampart.audit_events ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE rampart.audit_chain_heads ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
@@ -142,5 +173,7 @@ CREATE POLICY account_audit_chain_heads_update ON rampart.account_audit_chain_he
 -- Events: insert and read, nothing else. Heads: the app moves them forward on every append, but
 -- only the owner's purge moves a checkpoint.
 GRANT SELECT, INSERT ON rampart.audit_events, rampart.account_audit_events TO rampart_app;
-GRANT SELECT, INSERT, UPDATE (seq, hash, signature)
-  ON rampart.audit_chain_heads, rampart.account_audit_chain_heads TO rampart_app;
+GRANT SELECT, INSERT (workspace_id, seq, hash, signature), UPDATE (seq, hash, signature)
+  ON rampart.audit_chain_heads TO rampart_app;
+GRANT SELECT, INSERT (user_id, seq, hash, signature), UPDATE (seq, hash, signature)
+  ON rampart.account_audit_chain_heads TO rampart_app;

@@ -38,7 +38,11 @@ export type ChainVerification =
 export const GENESIS_HASH = '0'.repeat(64);
 const FORM_VERSION = 'rampart.audit.v1';
 const MAX_DETAILS_BYTES = 4_096;
-const SECRET_DETAIL_KEYS = new Set(['password', 'secret', 'token', 'key', 'apikey', 'code', 'recoverycode', 'mfatoken', 'otp']);
+/** Detail keys that name a secret, compared with case, `_` and `-` ignored. */
+const SECRET_KEY_WORDS = ['password', 'secret', 'token', 'apikey', 'privatekey', 'recoverycode', 'otp'];
+const SECRET_KEY_NAMES = new Set(['key', 'code', 'pin']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX_256 = /^[0-9a-f]{64}$/;
 
 const CHAINS = {
   workspace: { events: 'rampart.audit_events', heads: 'rampart.audit_chain_heads', owner: 'workspace_id' },
@@ -46,20 +50,56 @@ const CHAINS = {
 } as const;
 type ChainKind = keyof typeof CHAINS;
 
-function chainOf(scope: AuditScope): { kind: ChainKind; ownerId: string } {
-  return 'workspaceId' in scope ? { kind: 'workspace', ownerId: scope.workspaceId } : { kind: 'account', ownerId: scope.userId };
+/**
+ * A UUID as Postgres returns it (lower case): the hash is taken over what the caller passed and
+ * checked against what the database gives back, so both must be spelled the same.
+ */
+function canonicalUuid(value: string, name: string): string {
+  if (!UUID.test(value)) throw new TypeError(`${name} must be a UUID`);
+  return value.toLowerCase();
 }
 
-function assertNoSecrets(value: JsonValue, path: string): void {
-  if (Array.isArray(value)) value.forEach((item, index) => assertNoSecrets(item, `${path}[${index}]`));
-  else if (value !== null && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      if (SECRET_DETAIL_KEYS.has(key.toLowerCase())) throw new TypeError(`audit details must not hold secrets (${path}.${key})`);
-      assertNoSecrets(inner, `${path}.${key}`);
-    }
-  } else if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new TypeError(`audit details must be JSON (${path} is not a finite number)`);
+function chainOf(scope: AuditScope): { kind: ChainKind; ownerId: string } {
+  return 'workspaceId' in scope
+    ? { kind: 'workspace', ownerId: canonicalUuid(scope.workspaceId, 'scope.workspaceId') }
+    : { kind: 'account', ownerId: canonicalUuid(scope.userId, 'scope.userId') };
+}
+
+/** Text Postgres stores exactly as given: well-formed Unicode, no NUL, within the column's limit. */
+function storableText(value: string | undefined, name: string, maxLength: number): string | null {
+  if (value === undefined) return null;
+  if (!value.isWellFormed() || value.includes('\0')) throw new TypeError(`${name} must be well-formed text without NUL`);
+  if ([...value].length > maxLength) throw new TypeError(`${name} must be at most ${maxLength} characters`);
+  return value;
+}
+
+/** Checks that details are plain JSON that jsonb keeps as it is, and hold nothing secret. */
+function assertStorableDetails(value: unknown, path: string): asserts value is JsonValue {
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`audit details must be JSON (${path} is not a finite number)`);
+    return;
   }
+  if (typeof value === 'string') {
+    storableText(value, path, 1_000);
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => assertStorableDetails(item, `${path}[${index}]`));
+    return;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, inner] of Object.entries(value)) {
+      const word = key.toLowerCase().replace(/[-_]/g, '');
+      if (SECRET_KEY_NAMES.has(word) || SECRET_KEY_WORDS.some((secret) => word.includes(secret))) {
+        throw new TypeError(`audit details must not hold secrets (${path}.${key})`);
+      }
+      storableText(key, `${path} key`, 100);
+      assertStorableDetails(inner, `${path}.${key}`);
+    }
+    return;
+  }
+  throw new TypeError(`audit details must be JSON (${path} is a ${typeof value})`);
 }
 
 interface StoredEvent {
@@ -120,7 +160,9 @@ interface StoredHead {
   checkpoint_signature: string | null;
 }
 
-const sameHex = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Compares two SHA-256 hex strings in constant time; anything that is not one (a tampered row) is unequal. */
+const sameHex = (a: string, b: string) =>
+  HEX_256.test(a) && HEX_256.test(b) && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
 /**
  * The audit log: records events into hash chains and verifies them. One instance per process, made
@@ -152,12 +194,15 @@ export class AuditLog {
    * must be the event's workspace (or, for an account event, its user) — RLS refuses anything else.
    */
   async record(tx: SqlExecutor, input: AuditEventInput): Promise<RecordedAuditEvent> {
-    const details = input.details ?? {};
-    assertNoSecrets(details, 'details');
+    const details: unknown = input.details ?? {};
+    assertStorableDetails(details, 'details');
     if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) {
       throw new TypeError(`audit details must stay under ${MAX_DETAILS_BYTES} bytes`);
     }
     const { kind, ownerId } = chainOf(input.scope);
+    const actorId = input.actor.type === 'system' ? null : canonicalUuid(input.actor.id, 'actor.id');
+    // The user agent comes from the client: cut it to the column's limit, by whole characters.
+    const userAgent = input.origin?.userAgent === undefined ? undefined : [...input.origin.userAgent].slice(0, 512).join('');
     const chain = CHAINS[kind];
 
     // Creates the head at the first event and in every case locks it until COMMIT: the append queue.
@@ -171,15 +216,15 @@ export class AuditLog {
     const event: EventFields = {
       seq: Number(head.seq) + 1,
       id: randomUUID(),
-      occurred_at: new Date(),
+      occurred_at: new Date(), // milliseconds: what the hash covers, and what the column keeps
       actor_type: input.actor.type,
-      actor_id: input.actor.type === 'system' ? null : input.actor.id,
+      actor_id: actorId,
       action: input.action,
-      target_type: input.target?.type ?? null,
-      target_id: input.target?.id ?? null,
-      ip: input.origin?.ip ?? null,
-      user_agent: input.origin?.userAgent?.slice(0, 512) ?? null,
-      request_id: input.origin?.requestId ?? null,
+      target_type: storableText(input.target?.type, 'target.type', 100),
+      target_id: storableText(input.target?.id, 'target.id', 200),
+      ip: storableText(input.origin?.ip, 'origin.ip', 64),
+      user_agent: storableText(userAgent, 'origin.userAgent', 512),
+      request_id: storableText(input.origin?.requestId, 'origin.requestId', 100),
       details,
       prev_hash: head.hash,
     };
@@ -202,47 +247,64 @@ export class AuditLog {
     return hmacHex(this.headKey, canonicalJson([FORM_VERSION, 'checkpoint', kind, ownerId, seq, hash]));
   }
 
-  /**
-   * Walks a chain from its start — the first event, or the signed checkpoint a retention purge left —
-   * and reports the first event that does not check out: one whose content was altered, or which
-   * does not follow the event before it (an event deleted, reordered or inserted). At the end the head
-   * must be validly signed and point at the last event; otherwise the newest events were removed or
-   * forged ones appended. Reads through `tx`, so RLS limits it to the caller's own chain.
-   */
-  async verify(tx: SqlExecutor, scope: AuditScope): Promise<ChainVerification> {
-    const { kind, ownerId } = chainOf(scope);
+  private async readHead(tx: SqlExecutor, kind: ChainKind, ownerId: string): Promise<StoredHead | undefined> {
     const chain = CHAINS[kind];
-    const { rows: heads } = await tx.query<StoredHead>(
+    const { rows } = await tx.query<StoredHead>(
       `SELECT seq::text AS seq, hash, signature, checkpoint_seq::text AS checkpoint_seq, checkpoint_hash, checkpoint_signature
          FROM ${chain.heads} WHERE ${chain.owner} = $1`,
       [ownerId],
     );
-    const head = heads[0];
-    const checkpointSeq = Number(head?.checkpoint_seq ?? 0);
+    return rows[0];
+  }
+
+  /**
+   * Walks a chain from its start — the first event, or the signed checkpoint a retention purge left —
+   * up to its head, and reports the first event that does not check out: one whose content was
+   * altered, or which does not follow the event before it (an event deleted, reordered or inserted).
+   * The head must carry a valid signature and point at the last event; an event past the head that
+   * the head never covered was not recorded through the chain. Writers may keep appending meanwhile:
+   * the walk stops at the head it read first.
+   *
+   * Runs in the chain's own context (`withTenant({ workspaceId })`, or `{ userId }` for an account
+   * log); asking for another chain is a programming error, not an empty chain.
+   */
+  async verify(tx: SqlExecutor, scope: AuditScope): Promise<ChainVerification> {
+    const { kind, ownerId } = chainOf(scope);
+    const chain = CHAINS[kind];
+    const { rows: context } = await tx.query<{ owner: string | null }>(
+      `SELECT rampart.${kind === 'workspace' ? 'current_workspace_id' : 'current_user_id'}()::text AS owner`,
+    );
+    if (context[0]?.owner !== ownerId) throw new TypeError(`verify ${kind} ${ownerId} inside its own tenant context`);
+
     const broken = (events: number, reason: string, at: { seq: number; id: string } | null = null): ChainVerification => ({
       ok: false,
       events,
       firstBadEvent: at,
       reason,
     });
-    if (
-      head !== undefined &&
-      checkpointSeq > 0 &&
-      !sameHex(head.checkpoint_signature ?? '', this.signCheckpoint(kind, ownerId, checkpointSeq, head.checkpoint_hash))
-    ) {
+    const head = await this.readHead(tx, kind, ownerId);
+    const headSeq = Number(head?.seq ?? 0);
+    const checkpointSeq = Number(head?.checkpoint_seq ?? 0);
+    const checkpointHash = head?.checkpoint_hash ?? GENESIS_HASH;
+    if (head !== undefined && !sameHex(head.signature, this.signHead(kind, ownerId, headSeq, head.hash))) {
+      return broken(0, 'the chain head signature is invalid');
+    }
+    const isGenesis = checkpointSeq === 0 && checkpointHash === GENESIS_HASH;
+    if (!isGenesis && !sameHex(head?.checkpoint_signature ?? '', this.signCheckpoint(kind, ownerId, checkpointSeq, checkpointHash))) {
       return broken(0, 'the retention checkpoint signature is invalid');
     }
 
     const batchSize = 1_000;
     let expectedSeq = checkpointSeq + 1;
-    let previousHash = head?.checkpoint_hash ?? GENESIS_HASH;
+    let previousHash = checkpointHash;
     let count = 0;
-    for (;;) {
+    let from = 1; // the first batch starts at 1, so that an event put back behind the checkpoint shows
+    while (expectedSeq <= headSeq) {
       const { rows } = await tx.query<StoredEvent>(
         `SELECT ${SELECT_EVENT_FIELDS}, e.hash
-           FROM ${chain.events} AS e WHERE e.${chain.owner} = $1 AND e.seq >= $2
-          ORDER BY e.seq LIMIT $3`, // e.seq is the bigint; the text alias would sort '10' before '2'
-        [ownerId, count === 0 ? 1 : expectedSeq, batchSize],
+           FROM ${chain.events} AS e WHERE e.${chain.owner} = $1 AND e.seq >= $2 AND e.seq <= $3
+          ORDER BY e.seq LIMIT $4`, // e.seq is the bigint; the text alias would sort '10' before '2'
+        [ownerId, from, headSeq, batchSize],
       );
       for (const row of rows) {
         const seq = Number(row.seq);
@@ -259,53 +321,64 @@ export class AuditLog {
         count += 1;
       }
       if (rows.length < batchSize) break;
+      from = expectedSeq;
     }
 
-    const lastSeq = expectedSeq - 1;
     if (head === undefined) {
-      return count === 0 ? { ok: true, events: 0, head: { seq: 0, hash: GENESIS_HASH } } : broken(count, 'the chain head is missing');
+      const { rows } = await tx.query(`SELECT 1 FROM ${chain.events} WHERE ${chain.owner} = $1 LIMIT 1`, [ownerId]);
+      return rows.length === 0 ? { ok: true, events: 0, head: { seq: 0, hash: GENESIS_HASH } } : broken(0, 'the chain head is missing');
     }
-    const headSeq = Number(head.seq);
-    if (!sameHex(head.signature, this.signHead(kind, ownerId, headSeq, head.hash))) {
-      return broken(count, 'the chain head signature is invalid');
+    if (expectedSeq <= headSeq) return broken(count, `events ${expectedSeq} to ${headSeq} were removed`);
+    if (!sameHex(head.hash, previousHash)) return broken(count, 'the chain head does not match the last event');
+
+    // An event past the head is either being committed right now (its head update commits with it,
+    // so a fresh look at the head covers it) or was written around the chain.
+    const { rows: beyond } = await tx.query<{ seq: string; id: string }>(
+      `SELECT seq::text AS seq, id FROM ${chain.events} AS e WHERE e.${chain.owner} = $1 AND e.seq > $2 ORDER BY e.seq DESC LIMIT 1`,
+      [ownerId, headSeq],
+    );
+    const newest = beyond[0];
+    if (newest !== undefined) {
+      const latestHead = await this.readHead(tx, kind, ownerId);
+      if (Number(latestHead?.seq ?? 0) < Number(newest.seq)) {
+        return broken(count, `event ${headSeq + 1} and later were not recorded through the chain`, null);
+      }
     }
-    if (headSeq !== lastSeq || !sameHex(head.hash, previousHash)) {
-      return broken(
-        count,
-        headSeq > lastSeq ? `events ${lastSeq + 1} to ${headSeq} were removed` : `event ${headSeq + 1} and later were not recorded through the chain`,
-      );
-    }
-    return { ok: true, events: count, head: { seq: lastSeq, hash: previousHash } };
+    return { ok: true, events: count, head: { seq: headSeq, hash: head.hash } };
   }
 
   /**
-   * The retention purge, as the owner (`database.transactionAsOwner`): removes the chain's events
-   * recorded before `before`, moves its signed checkpoint to the last removed event, and records an
-   * `audit.purged` event — so the chain still verifies, from the checkpoint on.
+   * The retention purge, as the owner (`database.transactionAsOwner`): verifies the chain, then
+   * removes its oldest events — the unbroken run of those recorded before `before` — moves the signed
+   * checkpoint to the last one removed, and records `audit.purged`, so the chain still verifies from
+   * the checkpoint on. A broken chain is not purged: that would sign over the evidence.
    *
    * @returns how many events were removed.
    */
   async purge(tx: OwnerSqlExecutor, scope: AuditScope, before: Date): Promise<number> {
     const { kind, ownerId } = chainOf(scope);
     const chain = CHAINS[kind];
-    // The chain's context, so that an owner without BYPASSRLS passes the same policies.
+    // The chain's own context: verify requires it, and an owner without BYPASSRLS passes the same policies.
     await tx.query(`SELECT set_config('rampart.workspace_id', $1, true), set_config('rampart.user_id', $2, true)`, [
       kind === 'workspace' ? ownerId : '',
       kind === 'account' ? ownerId : '',
     ]);
-    const { rows: heads } = await tx.query<{ seq: string }>(
-      `SELECT seq::text AS seq FROM ${chain.heads} WHERE ${chain.owner} = $1 FOR UPDATE`,
-      [ownerId],
-    );
-    if (heads[0] === undefined) return 0;
-    const { rows: last } = await tx.query<{ seq: string; hash: string }>(
-      `SELECT seq::text AS seq, hash FROM ${chain.events} AS e
-        WHERE e.${chain.owner} = $1 AND e.occurred_at < $2 ORDER BY e.seq DESC LIMIT 1`,
+    const { rows: locked } = await tx.query(`SELECT 1 FROM ${chain.heads} WHERE ${chain.owner} = $1 FOR UPDATE`, [ownerId]);
+    if (locked.length === 0) return 0;
+    const verification = await this.verify(tx, scope);
+    if (!verification.ok) throw new Error(`refusing to purge a broken chain (${kind} ${ownerId}): ${verification.reason}`);
+
+    const { rows } = await tx.query<{ through: string | null }>(
+      `SELECT (coalesce(min(e.seq) FILTER (WHERE e.occurred_at >= $2), max(e.seq) + 1) - 1)::text AS through
+         FROM ${chain.events} AS e WHERE e.${chain.owner} = $1`,
       [ownerId, before],
     );
-    const through = last[0];
-    if (through === undefined) return 0;
-    const throughSeq = Number(through.seq);
+    const throughSeq = Number(rows[0]?.through ?? 0);
+    const { rows: last } = await tx.query<{ hash: string }>(
+      `SELECT hash FROM ${chain.events} WHERE ${chain.owner} = $1 AND seq = $2`,
+      [ownerId, throughSeq],
+    );
+    if (last[0] === undefined) return 0; // nothing old enough (or only what an earlier purge left)
 
     await tx.query(`SELECT set_config('rampart.audit_purge', 'on', true)`);
     const { rowCount } = await tx.query(`DELETE FROM ${chain.events} WHERE ${chain.owner} = $1 AND seq <= $2`, [
@@ -315,7 +388,7 @@ export class AuditLog {
     await tx.query(`SELECT set_config('rampart.audit_purge', 'off', true)`);
     await tx.query(
       `UPDATE ${chain.heads} SET checkpoint_seq = $2, checkpoint_hash = $3, checkpoint_signature = $4 WHERE ${chain.owner} = $1`,
-      [ownerId, throughSeq, through.hash, this.signCheckpoint(kind, ownerId, throughSeq, through.hash)],
+      [ownerId, throughSeq, last[0].hash, this.signCheckpoint(kind, ownerId, throughSeq, last[0].hash)],
     );
     await this.record(tx, {
       action: 'audit.purged',

@@ -7,9 +7,11 @@ import { openConfiguredDatabase } from '../server/start.js';
 
 export const AUDIT_USAGE = `Usage:
   rampart audit verify [--workspace ID]   walk every audit chain (or one workspace's) and report the first broken link
-  rampart audit purge                     remove events older than RAMPART_AUDIT_RETENTION_DAYS, leaving signed checkpoints`;
+  rampart audit purge [--workspace ID]    remove events older than RAMPART_AUDIT_RETENTION_DAYS, leaving signed checkpoints
 
-/** Exit codes: 0 every chain verifies, 2 a chain is broken, 64 usage error. */
+Without --workspace, every workspace and account chain: that needs an owner with BYPASSRLS.`;
+
+/** Exit codes: 0 every chain verifies (or was purged), 2 a chain is broken, 64 usage error. */
 const EXIT_BROKEN = 2;
 const EXIT_USAGE = 64;
 
@@ -28,21 +30,26 @@ async function listChains(database: Database): Promise<AuditScope[]> {
     if (owner[0]?.unbound !== true) {
       throw new Error('listing every chain needs a database owner with BYPASSRLS; name one with --workspace ID');
     }
+    // Every workspace and user, not only those with a head: a chain whose head was removed still shows.
     const { rows: workspaces } = await tx.query<{ id: string }>(
-      `SELECT workspace_id AS id FROM rampart.audit_chain_heads
+      `SELECT workspace_id AS id FROM rampart.workspaces
+        UNION SELECT workspace_id FROM rampart.audit_chain_heads
         UNION SELECT DISTINCT workspace_id FROM rampart.audit_events ORDER BY id`,
     );
     const { rows: users } = await tx.query<{ id: string }>(
-      `SELECT user_id AS id FROM rampart.account_audit_chain_heads
+      `SELECT id FROM rampart.users
+        UNION SELECT user_id FROM rampart.account_audit_chain_heads
         UNION SELECT DISTINCT user_id FROM rampart.account_audit_events ORDER BY id`,
     );
     return [...workspaces.map((r) => ({ workspaceId: r.id })), ...users.map((r) => ({ userId: r.id }))];
   });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function parseWorkspaceOption(args: readonly string[]): { workspaceId?: string } | 'invalid' {
   if (args.length === 0) return {};
-  if (args.length === 2 && args[0] === '--workspace' && args[1]) return { workspaceId: args[1] };
+  if (args.length === 2 && args[0] === '--workspace' && UUID.test(args[1] ?? '')) return { workspaceId: args[1]!.toLowerCase() };
   return 'invalid';
 }
 
@@ -50,7 +57,7 @@ function parseWorkspaceOption(args: readonly string[]): { workspaceId?: string }
 export async function runAuditCommand(args: readonly string[], config: RampartConfig, logger: Logger): Promise<number> {
   const [subcommand, ...rest] = args;
   const options = parseWorkspaceOption(rest);
-  if ((subcommand !== 'verify' && subcommand !== 'purge') || options === 'invalid' || (subcommand === 'purge' && rest.length > 0)) {
+  if ((subcommand !== 'verify' && subcommand !== 'purge') || options === 'invalid') {
     process.stderr.write(`${AUDIT_USAGE}\n`);
     return EXIT_USAGE;
   }
@@ -61,16 +68,30 @@ export async function runAuditCommand(args: readonly string[], config: RampartCo
     if (subcommand === 'purge') {
       const before = new Date(Date.now() - config.auditRetentionDays * 86_400_000);
       let removed = 0;
+      let refused = 0;
       for (const scope of chains) {
-        removed += await database.transactionAsOwner((tx) => auditLog.purge(tx, scope, before));
+        try {
+          removed += await database.transactionAsOwner((tx) => auditLog.purge(tx, scope, before));
+        } catch (error) {
+          // A broken chain keeps its evidence; the others are still purged.
+          refused += 1;
+          process.stdout.write(`${describe(scope)}: not purged: ${error instanceof Error ? error.message : String(error)}\n`);
+        }
       }
-      process.stdout.write(`removed ${removed} event(s) recorded before ${before.toISOString()} from ${chains.length} chain(s)\n`);
-      return 0;
+      process.stdout.write(
+        `removed ${removed} event(s) recorded before ${before.toISOString()} from ${chains.length - refused} chain(s)\n`,
+      );
+      return refused === 0 ? 0 : EXIT_BROKEN;
     }
     let isEveryChainWhole = true;
     for (const scope of chains) {
       const context = 'workspaceId' in scope ? { workspaceId: scope.workspaceId } : { userId: scope.userId };
-      const result = await database.withTenant(context, (tx) => auditLog.verify(tx, scope));
+      // A chain so damaged that reading it fails is reported like any other broken chain, and the
+      // walk goes on to the next one.
+      const result = await database.withTenant(context, (tx) => auditLog.verify(tx, scope)).catch(
+        (error: unknown) =>
+          ({ ok: false, events: 0, firstBadEvent: null, reason: `could not be read (${error instanceof Error ? error.message : String(error)})` }) as const,
+      );
       if (result.ok) {
         process.stdout.write(`${describe(scope)}: ok, ${result.events} event(s), head ${result.head.seq} ${result.head.hash}\n`);
       } else {

@@ -84,15 +84,23 @@ describe('rampart audit', () => {
     expect(result.stdout).toMatch(new RegExp(`workspace ${ids.workspaceB}: BROKEN: event 1 \\(.+\\) was altered after it was recorded`));
   });
 
-  it('purges nothing younger than the retention period', () => {
+  it('purges nothing younger than the retention period, and leaves the broken chain alone (exit 2)', () => {
     const result = audit(['purge']);
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^removed 0 event\(s\) recorded before .+ from 4 chain\(s\)\n$/);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain(`workspace ${ids.workspaceB}: not purged: refusing to purge a broken chain`);
+    // Two workspaces and three users (Carol has no account events yet, but is listed all the same),
+    // less workspace B, tampered with above.
+    expect(result.stdout).toMatch(/removed 0 event\(s\) recorded before .+ from 4 chain\(s\)\n$/);
+    expect(audit(['purge', '--workspace', ids.workspaceA]).status).toBe(0);
   });
 
-  it.each([[['verify', '--workspace']], [['verify', '--workspace', 'not-a-uuid']], [['rewrite']]])('refuses %j', (args) => {
-    const result = audit(args);
-    expect(result.status).not.toBe(0);
-    expect(result.stdout).not.toContain('ok');
-  });
+  it.each([[['verify', '--workspace']], [['verify', '--workspace', 'not-a-uuid']], [['rewrite']], [['purge', '--all']]])(
+    'refuses %j with the usage text and exit 64',
+    (args) => {
+      const result = audit(args);
+      expect(result.status).toBe(64);
+      expect(result.stderr).toContain('rampart audit verify [--workspace ID]');
+      expect(result.stdout).toBe('');
+    },
+  );
 });

@@ -141,12 +141,70 @@ describe('an audit chain', () => {
     await tamper((tx) =>
       tx.query(
         `INSERT INTO rampart.audit_events (workspace_id, seq, id, occurred_at, actor_type, actor_id, action, details, prev_hash, hash)
-         SELECT workspace_id, 7, gen_random_uuid(), now(), 'system', NULL, 'workspace.renamed', '{}', hash, repeat('a', 64)
+         SELECT workspace_id, 7, gen_random_uuid(), occurred_at, 'system', NULL, 'workspace.renamed', '{}', hash, repeat('a', 64)
            FROM rampart.audit_events WHERE workspace_id = $1 AND seq = 6`,
         [ids.workspaceA],
       ),
     );
-    expect(await verifyA()).toMatchObject({ ok: false, firstBadEvent: { seq: 7 }, reason: 'was altered after it was recorded' });
+    expect(await verifyA()).toMatchObject({ ok: false, reason: 'event 7 and later were not recorded through the chain' });
+  });
+
+  it('catches a valid event whose head was rolled back to the one before', async () => {
+    await recordFiveInA();
+    const before = await db().transactionAsOwner((tx) =>
+      tx.query('SELECT seq, hash, signature FROM rampart.audit_chain_heads WHERE workspace_id = $1', [ids.workspaceA]),
+    );
+    await recordFiveInA();
+    await tamper((tx) =>
+      tx.query('UPDATE rampart.audit_chain_heads SET seq = $2, hash = $3, signature = $4 WHERE workspace_id = $1', [
+        ids.workspaceA,
+        before.rows[0]!.seq,
+        before.rows[0]!.hash,
+        before.rows[0]!.signature,
+      ]),
+    );
+    expect(await verifyA()).toMatchObject({ ok: false, reason: 'event 7 and later were not recorded through the chain' });
+  });
+
+  it('verifies cleanly while writers keep appending', async () => {
+    const deadline = Date.now() + 1_500;
+    const writing = (async () => {
+      while (Date.now() < deadline) {
+        await db().withTenant({ workspaceId: ids.workspaceA, userId: ids.alice }, (tx) => auditLog.record(tx, event(ids.workspaceA, 0)));
+      }
+    })();
+    const results = [];
+    while (Date.now() < deadline) results.push(await verifyA());
+    await writing;
+    expect(results.length).toBeGreaterThan(0);
+    for (const result of results) expect(result).toMatchObject({ ok: true });
+  });
+
+  it('verifies events whose ids and text came in unusual but valid forms', async () => {
+    await db().withTenant({ workspaceId: ids.workspaceA, userId: ids.alice }, (tx) =>
+      auditLog.record(tx, {
+        ...event(ids.workspaceA, 0),
+        actor: { type: 'user', id: ids.alice.toUpperCase() },
+        scope: { workspaceId: ids.workspaceA.toUpperCase() },
+        // 511 characters and then an emoji: cut to 512 characters, never in the middle of one.
+        origin: { userAgent: `${'x'.repeat(511)}😀😀`, ip: '2001:db8::1' },
+        details: { name: 'Ünïcødé ✓', nested: { list: [1, 2.5, -0, true, null, 'a'], empty: [] } },
+      }),
+    );
+    expect(await verifyA()).toMatchObject({ ok: true, events: 2 });
+  });
+
+  it.each<[string, Partial<AuditEventInput>]>([
+    ['a lone surrogate', { target: { type: 'workspace', id: 'bad\ud800' } }],
+    ['a NUL character', { details: { note: 'a\u0000b' } }],
+    ['a value that is not JSON', { details: { when: new Date() as unknown as string } }],
+    ['a secret under another spelling', { details: { access_token: 'x' } }],
+  ])('refuses an event with %s instead of storing something else than it hashed', async (_case, override) => {
+    await expect(
+      db().withTenant({ workspaceId: ids.workspaceA, userId: ids.alice }, (tx) =>
+        auditLog.record(tx, { ...event(ids.workspaceA, 0), ...override }),
+      ),
+    ).rejects.toThrow(TypeError);
   });
 
   it('verifies a user’s own account log the same way', async () => {
@@ -184,7 +242,27 @@ describe('append-only, enforced by Postgres', () => {
     await expect(db().transactionAsOwner((tx) => tx.query(sql))).rejects.toThrow(/audit events are append-only/);
   });
 
-  it('lets only the documented retention purge delete, as the owner', async () => {
+  it('keeps chain heads: nobody deletes one, the owner included, and the app role cannot corrupt one', async () => {
+    await expect(db().transactionAsOwner((tx) => tx.query('DELETE FROM rampart.audit_chain_heads'))).rejects.toThrow(
+      /heads are never removed/,
+    );
+    await expect(db().transactionAsOwner((tx) => tx.query('TRUNCATE rampart.audit_chain_heads'))).rejects.toThrow();
+    await expect(
+      db().withTenant({ workspaceId: ids.workspaceA }, (tx) =>
+        tx.query(`UPDATE rampart.audit_chain_heads SET signature = repeat('é', 64)`),
+      ),
+    ).rejects.toMatchObject({ code: '23514' });
+    await expect(
+      db().withTenant({ workspaceId: ids.workspaceB }, (tx) =>
+        tx.query(
+          `INSERT INTO rampart.account_audit_chain_heads (user_id, seq, hash, signature, checkpoint_seq) VALUES ($1, 0, repeat('0', 64), repeat('0', 64), -5)`,
+          [ids.carol],
+        ),
+      ),
+    ).rejects.toMatchObject({ code: RLS_OR_PRIVILEGE_VIOLATION });
+  });
+
+  it('lets the documented retention purge setting delete, as the owner', async () => {
     const deleted = await db().transactionAsOwner(async (tx) => {
       await tx.query(`SELECT set_config('rampart.audit_purge', 'on', true)`);
       return (await tx.query('DELETE FROM rampart.audit_events WHERE workspace_id = $1', [ids.workspaceB])).rowCount;
@@ -233,8 +311,9 @@ describe('recorded in the same transaction as the action', () => {
       tx.query<{ workspace_id: string }>('SELECT workspace_id FROM rampart.audit_events'),
     );
     expect(new Set(seen.rows.map((r) => r.workspace_id))).toEqual(new Set([ids.workspaceA]));
-    const bFromA = await db().withTenant({ workspaceId: ids.workspaceA }, (tx) => auditLog.verify(tx, { workspaceId: ids.workspaceB }));
-    expect(bFromA).toMatchObject({ ok: true, events: 0 });
+    await expect(
+      db().withTenant({ workspaceId: ids.workspaceA }, (tx) => auditLog.verify(tx, { workspaceId: ids.workspaceB })),
+    ).rejects.toThrow(TypeError);
   });
 });
 
@@ -290,11 +369,20 @@ describe('the retention purge', () => {
     await tamper((tx) =>
       tx.query(
         `INSERT INTO rampart.audit_events (workspace_id, seq, id, occurred_at, actor_type, actor_id, action, details, prev_hash, hash)
-         VALUES ($1, 3, gen_random_uuid(), now(), 'system', NULL, 'workspace.renamed', '{}', repeat('0', 64), repeat('0', 64))`,
+         VALUES ($1, 3, gen_random_uuid(), date_trunc('milliseconds', now()), 'system', NULL, 'workspace.renamed', '{}',
+                 repeat('0', 64), repeat('0', 64))`,
         [ids.workspaceA],
       ),
     );
     expect(await verifyA()).toMatchObject({ ok: false, firstBadEvent: { seq: 3 }, reason: 'is older than the retention checkpoint' });
+  });
+
+  it('refuses to purge a broken chain rather than sign over the evidence', async () => {
+    await recordFiveInA();
+    await tamper((tx) =>
+      tx.query(`UPDATE rampart.audit_events SET details = '{}' WHERE workspace_id = $1 AND seq = 2`, [ids.workspaceA]),
+    );
+    await expect(purgeA(new Date(Date.now() + 60_000))).rejects.toThrow(/refusing to purge a broken chain/);
   });
 
   it('catches a checkpoint moved by hand', async () => {

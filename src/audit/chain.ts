@@ -2,6 +2,7 @@ import { hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { OwnerSqlExecutor, SqlExecutor } from '../db/driver.js';
 import type { AuditAction } from './actions.js';
 import { canonicalJson, hmacHex, sha256Hex, type JsonValue } from './canonical.js';
+import { assertStorableDetails, canonicalUuid, storableText } from './event-input.js';
 
 /** Who did it. Never a free string: a user, an API key, Rampart itself, or a platform super-admin. */
 export type AuditActor =
@@ -38,10 +39,6 @@ export type ChainVerification =
 export const GENESIS_HASH = '0'.repeat(64);
 const FORM_VERSION = 'rampart.audit.v1';
 const MAX_DETAILS_BYTES = 4_096;
-/** Detail keys that name a secret, compared with case, `_` and `-` ignored. */
-const SECRET_KEY_WORDS = ['password', 'secret', 'token', 'apikey', 'privatekey', 'recoverycode', 'otp'];
-const SECRET_KEY_NAMES = new Set(['key', 'code', 'pin']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX_256 = /^[0-9a-f]{64}$/;
 
 const CHAINS = {
@@ -50,56 +47,10 @@ const CHAINS = {
 } as const;
 type ChainKind = keyof typeof CHAINS;
 
-/**
- * A UUID as Postgres returns it (lower case): the hash is taken over what the caller passed and
- * checked against what the database gives back, so both must be spelled the same.
- */
-function canonicalUuid(value: string, name: string): string {
-  if (!UUID.test(value)) throw new TypeError(`${name} must be a UUID`);
-  return value.toLowerCase();
-}
-
 function chainOf(scope: AuditScope): { kind: ChainKind; ownerId: string } {
   return 'workspaceId' in scope
     ? { kind: 'workspace', ownerId: canonicalUuid(scope.workspaceId, 'scope.workspaceId') }
     : { kind: 'account', ownerId: canonicalUuid(scope.userId, 'scope.userId') };
-}
-
-/** Text Postgres stores exactly as given: well-formed Unicode, no NUL, within the column's limit. */
-function storableText(value: string | undefined, name: string, maxLength: number): string | null {
-  if (value === undefined) return null;
-  if (!value.isWellFormed() || value.includes('\0')) throw new TypeError(`${name} must be well-formed text without NUL`);
-  if ([...value].length > maxLength) throw new TypeError(`${name} must be at most ${maxLength} characters`);
-  return value;
-}
-
-/** Checks that details are plain JSON that jsonb keeps as it is, and hold nothing secret. */
-function assertStorableDetails(value: unknown, path: string): asserts value is JsonValue {
-  if (value === null || typeof value === 'boolean') return;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`audit details must be JSON (${path} is not a finite number)`);
-    return;
-  }
-  if (typeof value === 'string') {
-    storableText(value, path, 1_000);
-    return;
-  }
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => assertStorableDetails(item, `${path}[${index}]`));
-    return;
-  }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [key, inner] of Object.entries(value)) {
-      const word = key.toLowerCase().replace(/[-_]/g, '');
-      if (SECRET_KEY_NAMES.has(word) || SECRET_KEY_WORDS.some((secret) => word.includes(secret))) {
-        throw new TypeError(`audit details must not hold secrets (${path}.${key})`);
-      }
-      storableText(key, `${path} key`, 100);
-      assertStorableDetails(inner, `${path}.${key}`);
-    }
-    return;
-  }
-  throw new TypeError(`audit details must be JSON (${path} is a ${typeof value})`);
 }
 
 interface StoredEvent {

@@ -47,10 +47,16 @@ const CHAINS = {
 } as const;
 type ChainKind = keyof typeof CHAINS;
 
-function chainOf(scope: AuditScope): { kind: ChainKind; ownerId: string } {
+interface ChainRef {
+  kind: ChainKind;
+  ownerId: string;
+  chain: (typeof CHAINS)[ChainKind];
+}
+
+function chainOf(scope: AuditScope): ChainRef {
   return 'workspaceId' in scope
-    ? { kind: 'workspace', ownerId: canonicalUuid(scope.workspaceId, 'scope.workspaceId') }
-    : { kind: 'account', ownerId: canonicalUuid(scope.userId, 'scope.userId') };
+    ? { kind: 'workspace', ownerId: canonicalUuid(scope.workspaceId, 'scope.workspaceId'), chain: CHAINS.workspace }
+    : { kind: 'account', ownerId: canonicalUuid(scope.userId, 'scope.userId'), chain: CHAINS.account };
 }
 
 interface StoredEvent {
@@ -150,11 +156,10 @@ export class AuditLog {
     if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) {
       throw new TypeError(`audit details must stay under ${MAX_DETAILS_BYTES} bytes`);
     }
-    const { kind, ownerId } = chainOf(input.scope);
+    const { kind, ownerId, chain } = chainOf(input.scope);
     const actorId = input.actor.type === 'system' ? null : canonicalUuid(input.actor.id, 'actor.id');
     // The user agent comes from the client: cut it to the column's limit, by whole characters.
     const userAgent = input.origin?.userAgent === undefined ? undefined : [...input.origin.userAgent].slice(0, 512).join('');
-    const chain = CHAINS[kind];
 
     // Creates the head at the first event and in every case locks it until COMMIT: the append queue.
     const { rows } = await tx.query<{ seq: string; hash: string }>(
@@ -198,8 +203,7 @@ export class AuditLog {
     return hmacHex(this.headKey, canonicalJson([FORM_VERSION, 'checkpoint', kind, ownerId, seq, hash]));
   }
 
-  private async readHead(tx: SqlExecutor, kind: ChainKind, ownerId: string): Promise<StoredHead | undefined> {
-    const chain = CHAINS[kind];
+  private async readHead(tx: SqlExecutor, { chain, ownerId }: ChainRef): Promise<StoredHead | undefined> {
     const { rows } = await tx.query<StoredHead>(
       `SELECT seq::text AS seq, hash, signature, checkpoint_seq::text AS checkpoint_seq, checkpoint_hash, checkpoint_signature
          FROM ${chain.heads} WHERE ${chain.owner} = $1`,
@@ -220,8 +224,8 @@ export class AuditLog {
    * log); asking for another chain is a programming error, not an empty chain.
    */
   async verify(tx: SqlExecutor, scope: AuditScope): Promise<ChainVerification> {
-    const { kind, ownerId } = chainOf(scope);
-    const chain = CHAINS[kind];
+    const target = chainOf(scope);
+    const { kind, ownerId, chain } = target;
     const { rows: context } = await tx.query<{ owner: string | null }>(
       `SELECT rampart.${kind === 'workspace' ? 'current_workspace_id' : 'current_user_id'}()::text AS owner`,
     );
@@ -233,7 +237,7 @@ export class AuditLog {
       firstBadEvent: at,
       reason,
     });
-    const head = await this.readHead(tx, kind, ownerId);
+    const head = await this.readHead(tx, target);
     const headSeq = Number(head?.seq ?? 0);
     const checkpointSeq = Number(head?.checkpoint_seq ?? 0);
     const checkpointHash = head?.checkpoint_hash ?? GENESIS_HASH;
@@ -290,7 +294,7 @@ export class AuditLog {
     );
     const newest = beyond[0];
     if (newest !== undefined) {
-      const latestHead = await this.readHead(tx, kind, ownerId);
+      const latestHead = await this.readHead(tx, target);
       if (Number(latestHead?.seq ?? 0) < Number(newest.seq)) {
         return broken(count, `event ${headSeq + 1} and later were not recorded through the chain`, null);
       }
@@ -307,8 +311,7 @@ export class AuditLog {
    * @returns how many events were removed.
    */
   async purge(tx: OwnerSqlExecutor, scope: AuditScope, before: Date): Promise<number> {
-    const { kind, ownerId } = chainOf(scope);
-    const chain = CHAINS[kind];
+    const { kind, ownerId, chain } = chainOf(scope);
     // The chain's own context: verify requires it, and an owner without BYPASSRLS passes the same policies.
     await tx.query(`SELECT set_config('rampart.workspace_id', $1, true), set_config('rampart.user_id', $2, true)`, [
       kind === 'workspace' ? ownerId : '',

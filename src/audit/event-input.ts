@@ -1,3 +1,4 @@
+import { isUuid } from '../db/uuid.js';
 import type { JsonValue } from './canonical.js';
 
 /**
@@ -10,14 +11,13 @@ import type { JsonValue } from './canonical.js';
 /** Detail keys that name a secret, compared with case, `_` and `-` ignored. */
 const SECRET_KEY_WORDS = ['password', 'secret', 'token', 'apikey', 'privatekey', 'recoverycode'];
 const SECRET_KEY_NAMES = new Set(['key', 'code', 'pin', 'otp']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A UUID as Postgres returns it (lower case): the hash is taken over what the caller passed and
  * checked against what the database gives back, so both must be spelled the same.
  */
 export function canonicalUuid(value: string, name: string): string {
-  if (!UUID.test(value)) throw new TypeError(`${name} must be a UUID`);
+  if (!isUuid(value)) throw new TypeError(`${name} must be a UUID`);
   return value.toLowerCase();
 }
 

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { AuditLog, type AuditScope } from '../audit/index.js';
 import type { Database } from '../db/database.js';
+import { isUuid } from '../db/uuid.js';
 import type { RampartConfig } from '../server/config.js';
+import { errorMessage } from '../server/errors.js';
 import { resolveMasterKey } from '../server/secrets.js';
 import { openConfiguredDatabase } from '../server/start.js';
 
@@ -45,11 +47,9 @@ async function listChains(database: Database): Promise<AuditScope[]> {
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function parseWorkspaceOption(args: readonly string[]): { workspaceId?: string } | 'invalid' {
   if (args.length === 0) return {};
-  if (args.length === 2 && args[0] === '--workspace' && UUID.test(args[1] ?? '')) return { workspaceId: args[1]!.toLowerCase() };
+  if (args.length === 2 && args[0] === '--workspace' && isUuid(args[1] ?? '')) return { workspaceId: args[1]!.toLowerCase() };
   return 'invalid';
 }
 
@@ -75,7 +75,7 @@ export async function runAuditCommand(args: readonly string[], config: RampartCo
         } catch (error) {
           // A broken chain keeps its evidence; the others are still purged.
           refused += 1;
-          process.stdout.write(`${describe(scope)}: not purged: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.stdout.write(`${describe(scope)}: not purged: ${errorMessage(error)}\n`);
         }
       }
       process.stdout.write(
@@ -90,7 +90,7 @@ export async function runAuditCommand(args: readonly string[], config: RampartCo
       // walk goes on to the next one.
       const result = await database.withTenant(context, (tx) => auditLog.verify(tx, scope)).catch(
         (error: unknown) =>
-          ({ ok: false, events: 0, firstBadEvent: null, reason: `could not be read (${error instanceof Error ? error.message : String(error)})` }) as const,
+          ({ ok: false, events: 0, firstBadEvent: null, reason: `could not be read (${errorMessage(error)})` }) as const,
       );
       if (result.ok) {
         process.stdout.write(`${describe(scope)}: ok, ${result.events} event(s), head ${result.head.seq} ${result.head.hash}\n`);

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { formatConfigProblems, parseConfig, type RampartConfig } from '../server/config.js';
+import { errorMessage } from '../server/errors.js';
 import { createLogger } from '../server/logger.js';
 import { migrateDatabase, openConfiguredDatabase, startServer } from '../server/start.js';
 import { AUDIT_USAGE, runAuditCommand } from './audit.js';
@@ -94,7 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     logger.fatal({ err: error }, 'rampart could not start');
-    process.stderr.write(`rampart: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`rampart: ${errorMessage(error)}\n`);
     return 1;
   }
 }

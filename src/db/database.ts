@@ -1,6 +1,7 @@
 import type { DatabaseDriver, OwnerSqlExecutor, SqlExecutor } from './driver.js';
 import { openEmbeddedDriver } from './embedded-driver.js';
 import { openPostgresDriver } from './postgres-driver.js';
+import { isUuid } from './uuid.js';
 
 /** The role every request runs as: not superuser, no BYPASSRLS, owns nothing (see the first migration). */
 export const APP_ROLE = 'rampart_app';
@@ -18,10 +19,8 @@ export interface TenantContext {
   userId?: string | null;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function assertOptionalUuid(value: string | null | undefined, name: string): void {
-  if (value != null && !UUID_PATTERN.test(value)) {
+  if (value != null && !isUuid(value)) {
     throw new TypeError(`${name} must be a UUID`);
   }
 }

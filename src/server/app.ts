@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -43,6 +43,10 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
   const { config, database, logger } = options;
   const headers = securityHeaders({ isHttps: options.tls !== undefined || config.publicUrl.startsWith('https:') });
+  const putResponseHeaders = (request: FastifyRequest, reply: FastifyReply) => {
+    void reply.headers(headers);
+    void reply.header('x-request-id', request.id);
+  };
   const tlsOptions = options.tls
     ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3' as const } }
     : {};
@@ -64,8 +68,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     // A URL Fastify cannot route (bad percent-encoding, an over-long parameter) fails before any hook
     // runs: answer it like every other error, headers included.
     frameworkErrors: (error, request, reply) => {
-      void reply.headers(headers);
-      void reply.header('x-request-id', request.id);
+      putResponseHeaders(request, reply);
       void sendProblem(reply, request, toAppError(error));
     },
   }) as unknown as FastifyInstance;
@@ -82,8 +85,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   // hook, no onSend: on the hot path every extra hook and promise is measurable.
   let isClosing = false;
   app.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(headers);
-    void reply.header('x-request-id', request.id);
+    putResponseHeaders(request, reply);
     if (!isClosing) return done();
     void reply.header('connection', 'close');
     done(new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The server is shutting down; retry shortly.' }));

@@ -84,3 +84,8 @@ export function toProblemDetails(error: AppError, requestId: string): ProblemDet
     requestId,
   };
 }
+
+/** The message of anything thrown, for a log line or an operator's terminal (never for a client). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -6,6 +6,7 @@ import { applyMigrations, loadMigrations, type Migration } from '../db/migrate.j
 import { findSchemaViolations } from '../db/schema-check.js';
 import { createApp } from './app.js';
 import { hostForUrl, isLoopbackHost, type RampartConfig } from './config.js';
+import { errorMessage } from './errors.js';
 import { resolveMasterKey } from './secrets.js';
 
 /** A failure that stops start-up; its message is one line naming what to fix. */
@@ -40,7 +41,7 @@ export async function migrateDatabase(database: Database, logger: Logger): Promi
     await database.withTenant({}, (tx) => tx.query('SELECT 1'));
   } catch (error) {
     throw new StartupError(
-      `requests cannot run as ${APP_ROLE}: ${error instanceof Error ? error.message : String(error)} (see "Deploying on a real PostgreSQL" in the README)`,
+      `requests cannot run as ${APP_ROLE}: ${errorMessage(error)} (see "Deploying on a real PostgreSQL" in the README)`,
     );
   }
   return migrations;

@@ -6,23 +6,14 @@
 // ../dist. Usage: `npm run build` at the root, then `node audit.mjs` here.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
-import pg from 'pg';
 import { applyMigrations, AuditLog, loadMigrations, openDatabase } from '../dist/index.js';
+import { freshDatabase } from './fresh-database.mjs';
 
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const workers = Number(process.env.BENCH_WORKERS ?? 16);
 
-const admin = new pg.Client({ connectionString: serverUrl });
-await admin.connect();
-await admin.query('DROP DATABASE IF EXISTS rampart_bench_audit WITH (FORCE)');
-await admin.query('CREATE DATABASE rampart_bench_audit');
-await admin.end();
-const url = new URL(serverUrl);
-url.pathname = '/rampart_bench_audit';
-
-const database = await openDatabase({ kind: 'postgres', url: url.toString() }, { poolSize: workers });
+const database = await openDatabase({ kind: 'postgres', url: await freshDatabase('rampart_bench_audit') }, { poolSize: workers });
 await applyMigrations(database, await loadMigrations());
 const auditLog = AuditLog.fromMasterKey(randomBytes(32));
 

@@ -12,9 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { freshDatabase } from './fresh-database.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -33,20 +33,14 @@ const PORTS = { baseline: 4101, rampart: 4102, rampartQuiet: 4103 };
 const BASELINE_ONLY = [{ name: 'baseline primary-key select', path: '/items/42' }];
 
 async function prepareDatabase() {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS rampart_bench WITH (FORCE)');
-  await admin.query('CREATE DATABASE rampart_bench');
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = '/rampart_bench';
-  const client = new pg.Client({ connectionString: url.toString() });
+  const url = await freshDatabase('rampart_bench');
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query(`CREATE SCHEMA bench_baseline;
     CREATE TABLE bench_baseline.items (id int PRIMARY KEY, name text NOT NULL);
     INSERT INTO bench_baseline.items SELECT g, 'item ' || g FROM generate_series(1, 1000) g;`);
   await client.end();
-  return url.toString();
+  return url;
 }
 
 /**

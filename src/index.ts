@@ -5,6 +5,8 @@
  * import { createApp, openDatabase, loadMigrations, applyMigrations, parseConfig, createLogger } from 'rampart';
  */
 export { createApp, type CreateAppOptions } from './server/app.js';
+export { createMailer, MemoryOutbox, type Mailer, type MailMessage } from './mail/index.js';
+export type { BreachedPasswordCheck } from './auth/index.js';
 export { parseConfig, formatConfigProblems, type RampartConfig, type ConfigResult } from './server/config.js';
 export { AppError, ERROR_CATALOG, type ErrorCode, type ProblemDetails } from './server/errors.js';
 export { createLogger, redactUrl } from './server/logger.js';

@@ -11,10 +11,20 @@ export const AUDIT_ACTIONS = {
   'workspace.created': 'A workspace was created',
   'workspace.renamed': 'A workspace was renamed',
   'workspace.deleted': 'A workspace was scheduled for deletion',
-  // Accounts (issue 4 records these in the user's own account log)
+  // Accounts: recorded in the user's own account log
+  'account.signed_up': 'An account was created (its email not yet verified)',
+  'account.sign_up_repeated': 'Someone tried to sign up again with the email of this account (the owner was emailed)',
+  'account.email_verified': "The account's email address was verified through its link",
   'account.signed_in': 'A user signed in',
   'account.sign_in_failed': 'A sign-in attempt for the account failed',
-  'account.password_changed': 'A user changed their password',
+  'account.locked': 'The account reached its ceiling of failed sign-ins; sign-in is paused and the owner was emailed',
+  'account.signed_out': 'A user signed out',
+  'account.password_reset_requested': "A password reset link was sent to the account's email",
+  'account.password_reset': 'The password was reset through a reset link; every session ended',
+  'account.password_changed': 'A user changed their password; every other session ended',
+  'account.session_revoked': 'A user ended one of their sessions',
+  'account.other_sessions_revoked': 'A user ended all their sessions but the current one',
+  'account.session_token_reused': 'A replaced session token was presented after its grace window (likely theft); the session was ended',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

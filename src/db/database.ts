@@ -12,11 +12,15 @@ export const APP_ROLE = 'rampart_app';
  *
  * - `{ workspaceId, userId }`: a request inside one workspace — sees that workspace's rows only.
  * - `{ userId }`: an account-level request — sees the user's own row and own memberships.
+ * - `{ lookupKey }`: a request before authentication — reaches only the rows keyed by what it holds:
+ *   the account of the email it typed, the session or one-time token whose hash it presents.
  * - `{}`: no one — sees no tenant row at all.
  */
 export interface TenantContext {
   workspaceId?: string | null;
   userId?: string | null;
+  /** A lower-cased email, or the SHA-256 (hex) of a presented token. */
+  lookupKey?: string | null;
 }
 
 function assertOptionalUuid(value: string | null | undefined, name: string): void {
@@ -63,9 +67,9 @@ export class Database {
 
   /**
    * Runs `fn` in one transaction as the app role with the tenant context set — the only way request
-   * code should touch the database. The role and both settings are transaction-local
+   * code should touch the database. The role and the settings are transaction-local
    * (`set_config(…, true)`, the function form of `SET LOCAL`), so nothing survives COMMIT or ROLLBACK
-   * into the next use of a pooled connection; both settings are always written, so a value left on
+   * into the next use of a pooled connection; all three settings are always written, so a value left on
    * the connection by anything else is overwritten, never inherited.
    */
   async withTenant<T>(context: TenantContext, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -75,8 +79,9 @@ export class Database {
       await tx.query(
         `SELECT set_config('role', '${APP_ROLE}', true),
                 set_config('rampart.workspace_id', $1, true),
-                set_config('rampart.user_id', $2, true)`,
-        [context.workspaceId ?? '', context.userId ?? ''],
+                set_config('rampart.user_id', $2, true),
+                set_config('rampart.lookup_key', $3, true)`,
+        [context.workspaceId ?? '', context.userId ?? '', context.lookupKey ?? ''],
       );
       // Request code gets `query` only: one parameterised statement per call, no scripts.
       return fn({ query: (text, params) => tx.query(text, params) });
@@ -103,6 +108,22 @@ export class Database {
     this.closing ??= this.driver.close();
     return this.closing;
   }
+}
+
+/**
+ * Continues a transaction opened with a lookup key as the user that key led to: once a presented
+ * one-time token (or a verified password) has identified the account, the rest of the transaction
+ * may act on that account's rows — and no longer on whatever else the key matched.
+ *
+ * @example
+ * await database.withTenant({ lookupKey: hashToken(token) }, async (tx) => {
+ *   const { rows } = await tx.query('DELETE FROM rampart.account_tokens WHERE token_hash = $1 RETURNING user_id', [hash]);
+ *   await continueAsUser(tx, rows[0].user_id);
+ * });
+ */
+export async function continueAsUser(tx: SqlExecutor, userId: string): Promise<void> {
+  assertOptionalUuid(userId, 'userId');
+  await tx.query(`SELECT set_config('rampart.user_id', $1, true), set_config('rampart.lookup_key', '', true)`, [userId]);
 }
 
 export type DatabaseTarget = { kind: 'embedded'; dataDir?: string } | { kind: 'postgres'; url: string };

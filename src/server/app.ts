@@ -8,9 +8,15 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { createAccountServices, type BreachedPasswordCheck } from '../auth/index.js';
+import { deriveKey } from '../crypto/tokens.js';
 import type { Database } from '../db/database.js';
 import type { Migration } from '../db/migrate.js';
+import { authRoutes } from '../http/routes/auth.js';
 import { healthRoutes } from '../http/routes/health.js';
+import { meRoutes } from '../http/routes/me.js';
+import { createSessionGuard, SessionCookies } from '../http/session-guard.js';
+import type { Mailer } from '../mail/index.js';
 import type { RampartConfig } from './config.js';
 import { AppError } from './errors.js';
 import { installErrorHandling, sendProblem, toAppError } from './error-handler.js';
@@ -25,6 +31,12 @@ export interface CreateAppOptions {
   database: Database;
   migrations: readonly Migration[];
   logger: Logger;
+  /** RAMPART_MASTER_KEY (or the generated development key): signs audit heads, derives the CSRF key. */
+  masterKey: Buffer;
+  /** Replaces the mailer the configuration selects (SMTP or the development outbox). */
+  mailer?: Mailer;
+  /** Replaces the breached-password lookup the configuration selects. */
+  isBreached?: BreachedPasswordCheck;
   /** PEM certificate and key: Rampart then serves HTTPS itself, TLS 1.3 only. */
   tls?: { cert: Buffer; key: Buffer };
   /** Close the database when the app closes (the app owns it). Default true. */
@@ -42,7 +54,8 @@ export interface CreateAppOptions {
  */
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
   const { config, database, logger } = options;
-  const headers = securityHeaders({ isHttps: options.tls !== undefined || config.publicUrl.startsWith('https:') });
+  const isHttps = options.tls !== undefined || config.publicUrl.startsWith('https:');
+  const headers = securityHeaders({ isHttps });
   const putResponseHeaders = (request: FastifyRequest, reply: FastifyReply) => {
     void reply.headers(headers);
     void reply.header('x-request-id', request.id);
@@ -102,6 +115,19 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     clearInterval(idleSweep);
     done();
   });
+  const services = createAccountServices({
+    config,
+    database,
+    masterKey: options.masterKey,
+    logger,
+    mailer: options.mailer,
+    isBreached: options.isBreached,
+  });
+  // Emails still being sent finish before the database and the mailer close.
+  app.addHook('onClose', async () => {
+    await services.background.drain();
+    await services.mailer.close();
+  });
   if (options.closeDatabaseOnClose !== false) {
     app.addHook('onClose', async () => {
       await database.close();
@@ -123,6 +149,11 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { database, migrations: options.migrations });
+  app.decorateRequest('auth', null);
+  const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
+  const requireSession = createSessionGuard(services, cookies);
+  await typed.register(authRoutes, { services, cookies, requireSession });
+  await typed.register(meRoutes, { services, cookies, requireSession });
   typed.get('/api/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
 
   return app;

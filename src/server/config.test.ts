@@ -28,7 +28,37 @@ describe('parseConfig', () => {
       trustProxy: false,
       tls: undefined,
       auditRetentionDays: 730,
+      mail: { smtpUrl: undefined, from: 'Rampart <no-reply@127.0.0.1>' },
+      hibpApiUrl: 'https://api.pwnedpasswords.com',
+      sessions: { idleTimeoutMinutes: 480, absoluteLifetimeHours: 12 },
     });
+  });
+
+  it('reads the mail, breached-password and session settings', () => {
+    const config = ok({
+      SMTP_URL: 'smtps://mailer:pw@smtp.example:465',
+      MAIL_FROM: 'Accounts <accounts@example.com>',
+      HIBP_API_URL: 'http://hibp.internal:8080/',
+      RAMPART_SESSION_IDLE_MINUTES: '30',
+      RAMPART_SESSION_LIFETIME_HOURS: '24',
+    });
+    expect(config.mail).toEqual({ smtpUrl: 'smtps://mailer:pw@smtp.example:465', from: 'Accounts <accounts@example.com>' });
+    expect(config.hibpApiUrl).toBe('http://hibp.internal:8080');
+    expect(config.sessions).toEqual({ idleTimeoutMinutes: 30, absoluteLifetimeHours: 24 });
+  });
+
+  it('refuses bad mail and session settings without repeating an SMTP password', () => {
+    const found = problems({
+      SMTP_URL: 'http://user:hunter2@smtp.example',
+      MAIL_FROM: 'a\r\nBcc: victim@example.com',
+      RAMPART_SESSION_IDLE_MINUTES: '0',
+      RAMPART_SESSION_LIFETIME_HOURS: '12h',
+    }).join('; ');
+    expect(found).toContain('SMTP_URL must be an smtp:// or smtps:// URL');
+    expect(found).toContain('MAIL_FROM must be one line');
+    expect(found).toContain('RAMPART_SESSION_IDLE_MINUTES must be a whole number from 5 to 10080');
+    expect(found).toContain('RAMPART_SESSION_LIFETIME_HOURS must be a whole number from 1 to 2160');
+    expect(found).not.toContain('hunter2');
   });
 
   it('uses DATABASE_URL when set, and treats empty variables as unset', () => {
@@ -68,7 +98,17 @@ describe('parseConfig', () => {
   });
 
   describe('in production', () => {
-    const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://app.example', RAMPART_MASTER_KEY: KEY };
+    const production = {
+      NODE_ENV: 'production',
+      PUBLIC_URL: 'https://app.example',
+      RAMPART_MASTER_KEY: KEY,
+      SMTP_URL: 'smtp://smtp.example:587',
+    };
+
+    it('requires SMTP_URL: without it no verification or reset link could reach anyone', () => {
+      const { SMTP_URL: _omitted, ...withoutSmtp } = production;
+      expect(problems({ ...withoutSmtp, DATABASE_URL: 'postgres://db/app' }).join()).toContain('SMTP_URL is required in production');
+    });
 
     it('refuses the embedded database unless explicitly allowed', () => {
       expect(problems(production).join()).toContain('DATABASE_URL is required in production');

@@ -25,6 +25,16 @@ export interface RampartConfig {
   tls: { certFile: string; keyFile: string } | undefined;
   /** Audit events older than this are removed by `rampart audit purge` (a signed checkpoint remains). */
   auditRetentionDays: number;
+  /** Outgoing email: SMTP when `smtpUrl` is set, otherwise the in-memory development outbox. */
+  mail: { smtpUrl: string | undefined; from: string };
+  /** Base URL of a Have-I-Been-Pwned-compatible range API (`${url}/range/ABCDE`). */
+  hibpApiUrl: string;
+  sessions: {
+    /** A session unused for this long ends. */
+    idleTimeoutMinutes: number;
+    /** A session ends this long after sign-in, however active. */
+    absoluteLifetimeHours: number;
+  };
 }
 
 export type ConfigResult = { ok: true; config: RampartConfig } | { ok: false; problems: string[] };
@@ -75,6 +85,13 @@ const masterKey = z
     error: 'must be 32 random bytes encoded as base64 (for example the output of `openssl rand -base64 32`)',
   })
   .transform((value) => Buffer.from(value, 'base64'));
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, { error: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, { error: `must be a whole number from ${min} to ${max}` });
 
 const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
@@ -130,6 +147,15 @@ const environmentSchema = z.object({
       .transform(Number)
       .refine((days) => days >= 1 && days <= 36_500, { error: 'must be a whole number of days from 1 to 36500' }),
   ),
+  SMTP_URL: optionalVar(
+    z.string().refine((value) => URL.canParse(value) && ['smtp:', 'smtps:'].includes(new URL(value).protocol), {
+      error: 'must be an smtp:// or smtps:// URL',
+    }),
+  ),
+  MAIL_FROM: optionalVar(z.string().min(3).max(320).refine((value) => !/[\r\n]/.test(value), { error: 'must be one line' })),
+  HIBP_API_URL: optionalVar(httpUrl),
+  RAMPART_SESSION_IDLE_MINUTES: optionalVar(wholeNumber(5, 10_080)),
+  RAMPART_SESSION_LIFETIME_HOURS: optionalVar(wholeNumber(1, 2_160)),
   TLS_CERT_FILE: optionalVar(z.string()),
   TLS_KEY_FILE: optionalVar(z.string()),
 });
@@ -170,6 +196,9 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   if (isProduction && vars.PUBLIC_URL !== undefined && !vars.PUBLIC_URL.startsWith('https://')) {
     problems.push('PUBLIC_URL must be an https:// URL in production');
   }
+  if (isProduction && vars.SMTP_URL === undefined) {
+    problems.push('SMTP_URL is required in production (verification and password reset links are sent by email)');
+  }
   if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
@@ -182,6 +211,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       : undefined;
   const reachableHost = listenHost === '0.0.0.0' || listenHost === '::' ? 'localhost' : listenHost;
   const defaultPublicUrl = `${tls ? 'https' : 'http'}://${hostForUrl(reachableHost)}:${port}`;
+  const publicUrl = vars.PUBLIC_URL ?? defaultPublicUrl;
 
   return {
     ok: true,
@@ -189,7 +219,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       nodeEnv,
       host: listenHost,
       port,
-      publicUrl: vars.PUBLIC_URL ?? defaultPublicUrl,
+      publicUrl,
       database:
         vars.DATABASE_URL === undefined
           ? { kind: 'embedded', dataDir: path.join(dataDir, 'pgdata') }
@@ -201,6 +231,13 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       tls,
       // Two years: what the seeds promise for their audit logs.
       auditRetentionDays: vars.RAMPART_AUDIT_RETENTION_DAYS ?? 730,
+      mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM ?? `Rampart <no-reply@${new URL(publicUrl).hostname}>` },
+      hibpApiUrl: vars.HIBP_API_URL ?? 'https://api.pwnedpasswords.com',
+      sessions: {
+        // 8 hours idle (the working day); 12 hours absolute: OWASP ASVS 4.0.3 V3.3.2 at level 2.
+        idleTimeoutMinutes: vars.RAMPART_SESSION_IDLE_MINUTES ?? 480,
+        absoluteLifetimeHours: vars.RAMPART_SESSION_LIFETIME_HOURS ?? 12,
+      },
     },
   };
 }

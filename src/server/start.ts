@@ -86,7 +86,7 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
   let app: FastifyInstance | undefined;
   try {
     const migrations = await migrateDatabase(database, logger);
-    app = await createApp({ config, database, migrations, logger, ...(tls ? { tls } : {}) });
+    app = await createApp({ config, database, migrations, logger, masterKey: masterKey.key, ...(tls ? { tls } : {}) });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     if (app) await app.close();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/server/app.js';
@@ -22,6 +23,7 @@ async function appOn(options: { extraMigrations?: Migration[] } = {}) {
     database: testDatabase.database,
     migrations: [...testDatabase.migrations, ...(options.extraMigrations ?? [])],
     logger: createLogger({ level: 'silent' }),
+    masterKey: randomBytes(32),
     closeDatabaseOnClose: false,
   });
   return app;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/server/app.js';
@@ -17,6 +18,7 @@ async function listenWithSlowRoute() {
     database,
     migrations: testDatabase.migrations,
     logger: createLogger({ level: 'silent' }),
+    masterKey: randomBytes(32),
   });
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));

@@ -1,0 +1,128 @@
+import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../crypto/password-hash.js';
+import { accountLockedMessage } from '../mail/index.js';
+import { createSession, type Session, type SessionUser } from '../sessions/sessions.js';
+import {
+  emailLookupKey,
+  publicLink,
+  recordAccountEvent,
+  type AccountServices,
+  type RequestOrigin,
+} from './account-services.js';
+import { reserveSignInAttempt, settleSuccessfulSignIn } from './sign-in-throttle.js';
+
+export type SignInResult =
+  | { status: 'signed_in'; user: SessionUser; session: Session; token: string }
+  /** Wrong email or wrong password: deliberately one outcome. */
+  | { status: 'invalid_credentials' }
+  | { status: 'throttled'; retryAfterSeconds: number };
+
+interface AccountRow {
+  id: string;
+  email: string;
+  name: string;
+  email_verified_at: Date | null;
+  created_at: Date;
+  password_hash: string | null;
+}
+
+async function recordFailedSignIn(
+  services: AccountServices,
+  account: AccountRow,
+  reservation: { isLastBeforeAccountCeiling: boolean; accountWindowEndsAt: Date },
+  origin: RequestOrigin,
+): Promise<void> {
+  await services.database.withTenant({ userId: account.id }, async (tx) => {
+    await recordAccountEvent(services, tx, { userId: account.id, action: 'account.sign_in_failed', origin });
+    if (reservation.isLastBeforeAccountCeiling) {
+      await recordAccountEvent(services, tx, { userId: account.id, action: 'account.locked', origin });
+    }
+  });
+  if (reservation.isLastBeforeAccountCeiling) {
+    const message = accountLockedMessage({
+      name: account.name,
+      resetLink: publicLink(services, '/forgot-password'),
+      unlockAt: reservation.accountWindowEndsAt,
+    });
+    await services.mailer.send({ to: account.email, ...message });
+  }
+}
+
+/**
+ * Checks an email and password and, when they match, starts a new session.
+ *
+ * The attempt is counted before the password is checked (see sign-in-throttle.ts), and a refused
+ * attempt costs no hash. An unknown email runs the same password hash against a dummy, so both
+ * failures take the same time and say the same thing.
+ *
+ * @example
+ * const result = await signIn(services, { email, password }, origin);
+ * if (result.status === 'signed_in') setSessionCookies(reply, result);
+ */
+export async function signIn(
+  services: AccountServices,
+  input: { email: string; password: string },
+  origin: RequestOrigin,
+): Promise<SignInResult> {
+  const lookupKey = emailLookupKey(input.email);
+  const attempt = await services.database.withTenant({ lookupKey }, async (tx) => {
+    const reservation = await reserveSignInAttempt(tx, { email: lookupKey, ip: origin.ip });
+    if (!reservation.allowed) return { reservation, account: undefined };
+    const { rows } = await tx.query<AccountRow>(
+      `SELECT id, email, name, email_verified_at, created_at, password_hash
+         FROM rampart.users WHERE lower(email) = $1`,
+      [lookupKey],
+    );
+    return { reservation, account: rows[0] };
+  });
+  const { reservation, account } = attempt;
+  if (!reservation.allowed) return { status: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
+
+  const verification = await services.passwordWork.run(async () => {
+    if (account?.password_hash == null) {
+      await verifyAgainstDummyHash(input.password);
+      return { ok: false, needsRehash: false };
+    }
+    return verifyPassword(account.password_hash, input.password);
+  });
+
+  if (account === undefined) return { status: 'invalid_credentials' };
+  if (!verification.ok) {
+    // Recorded after the response: done before it, the write would make a wrong password for a real
+    // account measurably slower than an unknown email, and the clock would tell which addresses exist.
+    services.background.run('record a failed sign-in', () => recordFailedSignIn(services, account, reservation, origin));
+    return { status: 'invalid_credentials' };
+  }
+
+  // Imported bcrypt hashes and weaker argon2 parameters are replaced now, while the password is known.
+  const upgradedHash = verification.needsRehash ? await services.passwordWork.run(() => hashPassword(input.password)) : undefined;
+  return services.database.withTenant({ userId: account.id }, async (tx) => {
+    await settleSuccessfulSignIn(tx, { email: lookupKey, ip: origin.ip });
+    if (upgradedHash !== undefined) {
+      await tx.query('UPDATE rampart.users SET password_hash = $2, updated_at = now() WHERE id = $1', [account.id, upgradedHash]);
+    }
+    const { session, token } = await createSession(tx, {
+      userId: account.id,
+      policy: services.sessionPolicy,
+      ip: origin.ip,
+      ...(origin.userAgent === undefined ? {} : { userAgent: origin.userAgent }),
+    });
+    await recordAccountEvent(services, tx, {
+      userId: account.id,
+      action: 'account.signed_in',
+      origin,
+      details: { sessionId: session.id, hashUpgraded: upgradedHash !== undefined },
+    });
+    return {
+      status: 'signed_in' as const,
+      session,
+      token,
+      user: {
+        id: account.id,
+        email: account.email,
+        name: account.name,
+        emailVerified: account.email_verified_at !== null,
+        createdAt: account.created_at,
+      },
+    };
+  });
+}

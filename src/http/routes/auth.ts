@@ -1,0 +1,146 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { recordAccountEvent, type AccountServices } from '../../auth/account-services.js';
+import { requestPasswordReset, resetPassword } from '../../auth/passwords.js';
+import { signIn } from '../../auth/sign-in.js';
+import { signUp, verifyEmail } from '../../auth/sign-up.js';
+import { deleteSession } from '../../sessions/sessions.js';
+import { AppError } from '../../server/errors.js';
+import {
+  emailSchema,
+  passwordProblem,
+  passwordSchema,
+  toUserBody,
+  tokenSchema,
+  tooManyAttempts,
+  userSchema,
+} from '../schemas.js';
+import { requestOrigin, type SessionCookies, type SessionGuard } from '../session-guard.js';
+
+export interface AuthRoutesOptions {
+  services: AccountServices;
+  cookies: SessionCookies;
+  requireSession: SessionGuard;
+}
+
+const acceptedBody = z.object({ status: z.literal('accepted'), message: z.string() });
+const SIGN_UP_ACCEPTED = {
+  status: 'accepted' as const,
+  message: 'Check your inbox: we have sent an email to this address with the next step.',
+};
+const RESET_ACCEPTED = {
+  status: 'accepted' as const,
+  message: 'If an account uses this address, we have sent it a link to choose a new password.',
+};
+
+/** `/api/auth/*`: sign-up, email verification, sign-in, sign-out and password reset. */
+export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { services, cookies, requireSession }) => {
+  app.post(
+    '/api/auth/sign-up',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Create an account; the same answer whether or not the email is registered',
+        body: z.strictObject({
+          email: emailSchema,
+          password: passwordSchema,
+          name: z.string().trim().min(1).max(200),
+        }),
+        response: { 202: acceptedBody },
+      },
+    },
+    async (request, reply) => {
+      const verdict = await signUp(services, request.body, requestOrigin(request));
+      if (!verdict.ok) throw passwordProblem(verdict.reason);
+      return reply.code(202).send(SIGN_UP_ACCEPTED);
+    },
+  );
+
+  app.post(
+    '/api/auth/verify-email',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Verify an email address with the token of its link',
+        body: z.strictObject({ token: tokenSchema }),
+        response: { 200: z.object({ status: z.literal('verified') }) },
+      },
+    },
+    async (request) => {
+      const isVerified = await verifyEmail(services, request.body.token, requestOrigin(request));
+      if (!isVerified) throw new AppError('INVALID_TOKEN');
+      return { status: 'verified' as const };
+    },
+  );
+
+  app.post(
+    '/api/auth/sign-in',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Sign in with email and password; sets the session and CSRF cookies',
+        body: z.strictObject({ email: z.string().max(254), password: passwordSchema }),
+        response: { 200: z.object({ user: userSchema }) },
+      },
+    },
+    async (request, reply) => {
+      const result = await signIn(services, request.body, requestOrigin(request));
+      if (result.status === 'throttled') throw tooManyAttempts(result.retryAfterSeconds);
+      if (result.status === 'invalid_credentials') throw new AppError('INVALID_CREDENTIALS');
+      cookies.set(reply, result);
+      return { user: toUserBody(result.user) };
+    },
+  );
+
+  app.post(
+    '/api/auth/sign-out',
+    { preHandler: requireSession, schema: { tags: ['accounts'], summary: 'End the current session' } },
+    async (request, reply) => {
+      const { user, session } = request.auth!;
+      await services.database.withTenant({ userId: user.id }, async (tx) => {
+        await deleteSession(tx, { userId: user.id, sessionId: session.id });
+        await recordAccountEvent(services, tx, {
+          userId: user.id,
+          action: 'account.signed_out',
+          origin: requestOrigin(request),
+          details: { sessionId: session.id },
+        });
+      });
+      cookies.clear(reply);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/auth/password/forgot',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Email a password reset link; the same answer whether or not the email is registered',
+        body: z.strictObject({ email: emailSchema }),
+        response: { 202: acceptedBody },
+      },
+    },
+    async (request, reply) => {
+      requestPasswordReset(services, request.body.email, requestOrigin(request));
+      return reply.code(202).send(RESET_ACCEPTED);
+    },
+  );
+
+  app.post(
+    '/api/auth/password/reset',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Choose a new password with the token of a reset link; ends every session',
+        body: z.strictObject({ token: tokenSchema, password: passwordSchema }),
+      },
+    },
+    async (request, reply) => {
+      const result = await resetPassword(services, request.body, requestOrigin(request));
+      if (result.status === 'invalid_token') throw new AppError('INVALID_TOKEN');
+      if (result.status === 'rejected') throw passwordProblem(result.reason);
+      return reply.code(204).send();
+    },
+  );
+};

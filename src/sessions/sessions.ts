@@ -1,0 +1,254 @@
+import type { Database } from '../db/database.js';
+import type { SqlExecutor } from '../db/driver.js';
+import { generateToken, hashToken, isTokenShaped } from '../crypto/tokens.js';
+
+/** How long sessions live and how often their token changes. */
+export interface SessionPolicy {
+  idleTimeoutSeconds: number;
+  absoluteLifetimeSeconds: number;
+  /** A token is replaced by a new one at most this often (on a request after the interval). */
+  rotationIntervalSeconds: number;
+  /**
+   * After a rotation the replaced token still works this long, for requests that were already in
+   * flight with it; presented later, it means two parties hold the session: the session ends.
+   */
+  rotationGraceSeconds: number;
+  /** "Last seen" is written at most this often, so most requests only read. */
+  lastSeenWriteIntervalSeconds: number;
+}
+
+export function sessionPolicyFromConfig(config: { idleTimeoutMinutes: number; absoluteLifetimeHours: number }): SessionPolicy {
+  return {
+    idleTimeoutSeconds: config.idleTimeoutMinutes * 60,
+    absoluteLifetimeSeconds: config.absoluteLifetimeHours * 3600,
+    rotationIntervalSeconds: 3600,
+    rotationGraceSeconds: 60,
+    lastSeenWriteIntervalSeconds: 300,
+  };
+}
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  emailVerified: boolean;
+  createdAt: Date;
+}
+
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  authenticatedAt: Date;
+  expiresAt: Date;
+}
+
+export type SessionValidation =
+  | { status: 'valid'; user: SessionUser; session: Session; rotatedToken?: string }
+  /** Unknown, malformed, signed out, or ended by "sign out everywhere". */
+  | { status: 'invalid' }
+  | { status: 'expired' }
+  /** A rotated-out token came back after the grace window: the session was ended. */
+  | { status: 'reused'; userId: string; sessionId: string };
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: Date;
+  authenticated_at: Date;
+  expires_at: Date;
+  is_current: boolean;
+  is_expired: boolean;
+  is_revoked: boolean;
+  is_due_for_rotation: boolean;
+  is_within_grace: boolean;
+  is_last_seen_stale: boolean;
+  email: string;
+  name: string;
+  email_verified_at: Date | null;
+  user_created_at: Date;
+}
+
+/**
+ * Starts a session for a user who just proved who they are, inside the caller's transaction (whose
+ * context is that user). Always a new id and a new token: a token a browser held before sign-in is
+ * never promoted (no session fixation).
+ *
+ * @example
+ * const { session, token } = await createSession(tx, { userId, policy, ip, userAgent });
+ */
+export async function createSession(
+  tx: SqlExecutor,
+  options: { userId: string; policy: SessionPolicy; ip?: string; userAgent?: string },
+): Promise<{ session: Session; token: string }> {
+  const token = generateToken();
+  const { rows } = await tx.query<{ id: string; created_at: Date; authenticated_at: Date; expires_at: Date }>(
+    `INSERT INTO rampart.sessions (user_id, token_hash, expires_at, ip, user_agent)
+     VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)
+     RETURNING id, created_at, authenticated_at, expires_at`,
+    [
+      options.userId,
+      hashToken(token),
+      options.policy.absoluteLifetimeSeconds,
+      options.ip?.slice(0, 64) ?? null,
+      options.userAgent === undefined ? null : [...options.userAgent].slice(0, 512).join('').toWellFormed(),
+    ],
+  );
+  const row = rows[0]!;
+  return {
+    token,
+    session: {
+      id: row.id,
+      userId: options.userId,
+      createdAt: row.created_at,
+      authenticatedAt: row.authenticated_at,
+      expiresAt: row.expires_at,
+    },
+  };
+}
+
+/**
+ * Checks a presented session token, in one read on the common path. The database's clock decides
+ * every time comparison, so instances with drifting clocks agree. Expired and revoked sessions are
+ * deleted as they are found; a token due for rotation is replaced and the new one returned.
+ *
+ * @example
+ * const result = await validateSessionToken(database, cookieValue, policy);
+ * if (result.status !== 'valid') throw new AppError('UNAUTHENTICATED');
+ */
+export async function validateSessionToken(
+  database: Database,
+  token: string,
+  policy: SessionPolicy,
+): Promise<SessionValidation> {
+  if (!isTokenShaped(token)) return { status: 'invalid' };
+  const tokenHash = hashToken(token);
+  return database.withTenant({ lookupKey: tokenHash }, async (tx) => {
+    const { rows } = await tx.query<SessionRow>(
+      `SELECT s.id, s.user_id, s.created_at, s.authenticated_at, s.expires_at,
+              s.token_hash = $1 AS is_current,
+              now() >= s.expires_at OR now() - s.last_seen_at > make_interval(secs => $2) AS is_expired,
+              s.created_at < u.tokens_valid_after AS is_revoked,
+              now() - s.rotated_at >= make_interval(secs => $3) AS is_due_for_rotation,
+              now() - s.rotated_at <= make_interval(secs => $4) AS is_within_grace,
+              now() - s.last_seen_at >= make_interval(secs => $5) AS is_last_seen_stale,
+              u.email, u.name, u.email_verified_at, u.created_at AS user_created_at
+         FROM rampart.sessions s JOIN rampart.users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 OR s.previous_token_hash = $1`,
+      [
+        tokenHash,
+        policy.idleTimeoutSeconds,
+        policy.rotationIntervalSeconds,
+        policy.rotationGraceSeconds,
+        policy.lastSeenWriteIntervalSeconds,
+      ],
+    );
+    const row = rows[0];
+    if (row === undefined) return { status: 'invalid' };
+    if (row.is_revoked || row.is_expired) {
+      await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
+      return { status: row.is_revoked ? 'invalid' : 'expired' };
+    }
+    if (!row.is_current && !row.is_within_grace) {
+      await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
+      return { status: 'reused', userId: row.user_id, sessionId: row.id };
+    }
+
+    let rotatedToken: string | undefined;
+    if (row.is_current && row.is_due_for_rotation) {
+      const candidate = generateToken();
+      // Guarded by the presented hash: of two requests rotating at once, one wins and the other
+      // carries on with the (now previous, within grace) token it presented.
+      const { rowCount } = await tx.query(
+        `UPDATE rampart.sessions
+            SET previous_token_hash = token_hash, token_hash = $2, rotated_at = now(), last_seen_at = now()
+          WHERE id = $1 AND token_hash = $3`,
+        [row.id, hashToken(candidate), tokenHash],
+      );
+      if (rowCount === 1) rotatedToken = candidate;
+    } else if (row.is_last_seen_stale) {
+      await tx.query('UPDATE rampart.sessions SET last_seen_at = now() WHERE id = $1', [row.id]);
+    }
+
+    return {
+      status: 'valid',
+      ...(rotatedToken === undefined ? {} : { rotatedToken }),
+      user: {
+        id: row.user_id,
+        email: row.email,
+        name: row.name,
+        emailVerified: row.email_verified_at !== null,
+        createdAt: row.user_created_at,
+      },
+      session: {
+        id: row.id,
+        userId: row.user_id,
+        createdAt: row.created_at,
+        authenticatedAt: row.authenticated_at,
+        expiresAt: row.expires_at,
+      },
+    };
+  });
+}
+
+export interface SessionSummary {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** The user's live sessions, newest first (the transaction's context is the user). */
+export async function listSessions(tx: SqlExecutor, userId: string): Promise<SessionSummary[]> {
+  const { rows } = await tx.query<{
+    id: string;
+    created_at: Date;
+    last_seen_at: Date;
+    expires_at: Date;
+    ip: string | null;
+    user_agent: string | null;
+  }>(
+    `SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent
+       FROM rampart.sessions s JOIN rampart.users u ON u.id = s.user_id
+      WHERE s.user_id = $1 AND s.expires_at > now() AND s.created_at >= u.tokens_valid_after
+      ORDER BY s.created_at DESC, s.id`,
+    [userId],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    ip: row.ip,
+    userAgent: row.user_agent,
+  }));
+}
+
+/** Ends one of the user's sessions. Returns false when the user has no such session. */
+export async function deleteSession(tx: SqlExecutor, options: { userId: string; sessionId: string }): Promise<boolean> {
+  const { rowCount } = await tx.query('DELETE FROM rampart.sessions WHERE id = $1 AND user_id = $2', [
+    options.sessionId,
+    options.userId,
+  ]);
+  return rowCount === 1;
+}
+
+/** Ends every session of the user but one (the caller's own). Returns how many ended. */
+export async function deleteOtherSessions(tx: SqlExecutor, options: { userId: string; keepSessionId: string }): Promise<number> {
+  const { rowCount } = await tx.query('DELETE FROM rampart.sessions WHERE user_id = $1 AND id <> $2', [
+    options.userId,
+    options.keepSessionId,
+  ]);
+  return rowCount;
+}
+
+/**
+ * Ends every session of the user at once, on every instance ("sign out everywhere"): sessions
+ * created before `tokens_valid_after` are refused at their next request, and deleted here already.
+ */
+export async function revokeAllSessions(tx: SqlExecutor, userId: string): Promise<void> {
+  await tx.query('UPDATE rampart.users SET tokens_valid_after = now(), updated_at = now() WHERE id = $1', [userId]);
+  await tx.query('DELETE FROM rampart.sessions WHERE user_id = $1', [userId]);
+}

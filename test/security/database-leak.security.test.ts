@@ -1,0 +1,88 @@
+/**
+ * Attack: a stolen copy of the database (a leaked backup, a read-only SQL injection elsewhere, a
+ * curious operator). After a full sign-up → verify → sign-in → reset → sign-in → change-password
+ * cycle, no column of any table may hold a password, a session token, a CSRF token, or a
+ * verification or reset token in usable form — only hashes that cannot be turned back into them.
+ * The same secrets must not appear in any log line either.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../fixtures/app.js';
+import { browserFrom, signInRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor } from '../fixtures/accounts.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+/** Forms in which a stored secret would still be usable: as is, or its bytes re-encoded. */
+function usableForms(secret: string): string[] {
+  const forms = [secret];
+  if (/^[A-Za-z0-9_-]{43}$/.test(secret)) {
+    const bytes = Buffer.from(secret, 'base64url');
+    forms.push(bytes.toString('hex'), bytes.toString('base64'));
+  }
+  return forms;
+}
+
+describe('a full account cycle leaves no usable secret in the database', () => {
+  it('stores only hashes of passwords and tokens', async () => {
+    const secrets: string[] = [];
+    const email = uniqueEmail('leak');
+    const firstPassword = strongPassword();
+    secrets.push(firstPassword);
+
+    await t.app.inject({ method: 'POST', url: '/api/auth/sign-up', payload: { email, password: firstPassword, name: 'Leak' } });
+    const verificationToken = await waitFor(() => tokenFromOutbox(t, email, '/verify-email'));
+    secrets.push(verificationToken);
+    await t.app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: verificationToken } });
+
+    const first = browserFrom(await signInRequest(t.app, email, firstPassword));
+    secrets.push(first.sessionToken, first.csrfToken);
+
+    await t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email } });
+    const resetToken = await waitFor(() => tokenFromOutbox(t, email, '/reset-password'));
+    secrets.push(resetToken);
+    const resetPassword = strongPassword();
+    secrets.push(resetPassword);
+    expect((await t.app.inject({ method: 'POST', url: '/api/auth/password/reset', payload: { token: resetToken, password: resetPassword } })).statusCode).toBe(204);
+
+    const second = browserFrom(await signInRequest(t.app, email, resetPassword));
+    secrets.push(second.sessionToken, second.csrfToken);
+    const finalPassword = strongPassword();
+    secrets.push(finalPassword);
+    const changed = await t.app.inject({
+      method: 'POST',
+      url: '/api/me/password',
+      headers: second.headers(),
+      payload: { currentPassword: resetPassword, newPassword: finalPassword },
+    });
+    expect(changed.statusCode).toBe(204);
+    const third = browserFrom(changed);
+    secrets.push(third.sessionToken, third.csrfToken);
+    // A sign-out and a fresh session, so live and deleted sessions are both covered.
+    await t.app.inject({ method: 'POST', url: '/api/auth/sign-out', headers: third.headers() });
+    const fourth = browserFrom(await signInRequest(t.app, email, finalPassword));
+    secrets.push(fourth.sessionToken, fourth.csrfToken);
+
+    const dump = await t.testDatabase.database.transactionAsOwner(async (tx) => {
+      const { rows: tables } = await tx.query<{ name: string }>(
+        `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+          WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`,
+      );
+      expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['rampart.users', 'rampart.sessions', 'rampart.account_tokens']));
+      const texts: string[] = [];
+      for (const table of tables) {
+        const { rows } = await tx.query<{ row: string }>(`SELECT t::text AS row FROM ${table.name} t`);
+        texts.push(...rows.map((row) => `${table.name}: ${row.row}`));
+      }
+      return texts.join('\n');
+    });
+    expect(dump).toContain('$argon2id$');
+    for (const secret of secrets) {
+      for (const form of usableForms(secret)) expect(dump).not.toContain(form);
+    }
+    const logText = JSON.stringify(t.logs);
+    for (const secret of secrets) expect(logText).not.toContain(secret);
+  });
+});

@@ -4,6 +4,8 @@
 -- gives no one a usable session, link or password. Before a request knows who it is for, it can only
 -- reach a row whose key it already holds — the hash of the token it presents or the email it typed —
 -- through the lookup key, a third transaction-local setting next to the workspace and the user.
+-- An email key always holds an '@' (the request schemas insist) and a hash key never does, so one
+-- key can never open rows of both kinds.
 
 CREATE FUNCTION rampart.current_lookup_key() RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE
@@ -11,11 +13,17 @@ CREATE FUNCTION rampart.current_lookup_key() RETURNS text
 REVOKE ALL ON FUNCTION rampart.current_lookup_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION rampart.current_lookup_key() TO rampart_app;
 
--- password_hash: an argon2id PHC string, or a bcrypt hash imported from another system (replaced
--- at the next sign-in). tokens_valid_after: sessions created before it are dead ("sign out everywhere").
-ALTER TABLE rampart.users
-  ADD COLUMN password_hash text CHECK (password_hash ~ '^\$(argon2(id|i|d)|2[aby])\$'),
-  ADD COLUMN tokens_valid_after timestamptz NOT NULL DEFAULT '-infinity';
+-- tokens_valid_after: sessions created before it are dead ("sign out everywhere").
+ALTER TABLE rampart.users ADD COLUMN tokens_valid_after timestamptz NOT NULL DEFAULT '-infinity';
+
+-- The password hash lives apart from the account: members of a workspace may read each other's
+-- names and addresses, never each other's hashes. An argon2id PHC string, or a bcrypt hash imported
+-- from another system (replaced at the next sign-in).
+CREATE TABLE rampart.password_credentials (
+  user_id       uuid PRIMARY KEY REFERENCES rampart.users (id) ON DELETE CASCADE,
+  password_hash text NOT NULL CHECK (password_hash ~ '^\$(argon2(id|i|d)|2[aby])\$'),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
 
 CREATE TABLE rampart.sessions (
   id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -53,9 +61,22 @@ CREATE TABLE rampart.sign_in_failures (
   failures     integer NOT NULL CHECK (failures >= 0)
 );
 
+ALTER TABLE rampart.password_credentials ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE rampart.sessions ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE rampart.account_tokens ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE rampart.sign_in_failures ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+
+-- The user's own hash; sign-in (lookup key = the email typed) reads the hash of that account only.
+CREATE POLICY password_credentials_select ON rampart.password_credentials FOR SELECT
+  USING (user_id = rampart.current_user_id()
+         OR user_id IN (SELECT u.id FROM rampart.users u WHERE lower(u.email) = rampart.current_lookup_key()));
+CREATE POLICY password_credentials_insert ON rampart.password_credentials FOR INSERT
+  WITH CHECK (user_id = rampart.current_user_id());
+CREATE POLICY password_credentials_update ON rampart.password_credentials FOR UPDATE
+  USING (user_id = rampart.current_user_id())
+  WITH CHECK (user_id = rampart.current_user_id());
+CREATE POLICY password_credentials_delete ON rampart.password_credentials FOR DELETE
+  USING (user_id = rampart.current_user_id());
 
 -- A user reaches their own sessions; an unauthenticated request reaches the one session whose token
 -- (current or previous) hashes to the lookup key, and nothing else.
@@ -101,6 +122,7 @@ CREATE POLICY users_select ON rampart.users FOR SELECT
 CREATE POLICY sign_in_failures_all ON rampart.sign_in_failures FOR ALL
   USING (true) WITH CHECK (true);
 
+GRANT SELECT, INSERT, UPDATE, DELETE ON rampart.password_credentials TO rampart_app;
 GRANT SELECT, INSERT, UPDATE (last_seen_at, token_hash, previous_token_hash, rotated_at, authenticated_at), DELETE
   ON rampart.sessions TO rampart_app;
 GRANT SELECT, INSERT, DELETE ON rampart.account_tokens TO rampart_app;

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import type { SqlExecutor } from '../db/driver.js';
 import type { Mailer } from '../mail/index.js';
 import type { BackgroundTasks } from '../server/background-tasks.js';
-import type { SessionPolicy } from '../sessions/sessions.js';
+import { storableUserAgent, type SessionPolicy } from '../sessions/sessions.js';
 import type { BreachedPasswordCheck } from './breached-passwords.js';
 import type { PasswordWorkQueue } from './password-work-queue.js';
 
@@ -52,7 +52,7 @@ export async function recordAccountEvent(
     origin: {
       ip: event.origin.ip,
       requestId: event.origin.requestId,
-      ...(event.origin.userAgent === undefined ? {} : { userAgent: event.origin.userAgent.toWellFormed().replaceAll('\0', '') }),
+      ...(event.origin.userAgent === undefined ? {} : { userAgent: storableUserAgent(event.origin.userAgent) }),
     },
     ...(event.details === undefined ? {} : { details: event.details }),
   });

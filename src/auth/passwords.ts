@@ -12,8 +12,9 @@ import {
   type RequestOrigin,
 } from './account-services.js';
 import { checkPassword, type PasswordRejection } from './password-policy.js';
+import { consumeAccountToken, deleteAccountTokens, replaceAccountToken } from './account-tokens.js';
+import { lockPasswordHashIfUnchanged, recordFailedSignInAndWarnOwner } from './sign-in.js';
 import { reserveSignInAttempt, settleSuccessfulSignIn } from './sign-in-throttle.js';
-import { issueAccountToken } from './sign-up.js';
 
 /** Reset links work for 30 minutes. */
 export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
@@ -37,8 +38,7 @@ export function requestPasswordReset(services: AccountServices, email: string, o
       const user = rows[0];
       if (user === undefined) return undefined;
       await continueAsUser(tx, user.id);
-      await deleteResetTokens(tx, user.id);
-      const token = await issueAccountToken(tx, { userId: user.id, purpose: 'reset_password', ttlSeconds: PASSWORD_RESET_TTL_SECONDS });
+      const token = await replaceAccountToken(tx, { userId: user.id, purpose: 'reset_password', ttlSeconds: PASSWORD_RESET_TTL_SECONDS });
       await recordAccountEvent(services, tx, { userId: user.id, action: 'account.password_reset_requested', origin });
       return { user, token };
     });
@@ -48,8 +48,14 @@ export function requestPasswordReset(services: AccountServices, email: string, o
   });
 }
 
-async function deleteResetTokens(tx: SqlExecutor, userId: string): Promise<void> {
-  await tx.query(`DELETE FROM rampart.account_tokens WHERE user_id = $1 AND purpose = 'reset_password'`, [userId]);
+/** Sets a new password hash; every session and every outstanding reset link of the user ends. */
+async function replacePassword(tx: SqlExecutor, userId: string, passwordHash: string): Promise<void> {
+  await tx.query('UPDATE rampart.password_credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [
+    userId,
+    passwordHash,
+  ]);
+  await revokeAllSessions(tx, userId);
+  await deleteAccountTokens(tx, { userId, purpose: 'reset_password' });
 }
 
 export type PasswordResetResult = { status: 'reset' } | { status: 'invalid_token' } | { status: 'rejected'; reason: PasswordRejection };
@@ -87,18 +93,11 @@ export async function resetPassword(
   const passwordHash = await services.passwordWork.run(() => hashPassword(input.password));
 
   const isReset = await services.database.withTenant({ lookupKey: tokenHash }, async (tx) => {
-    // Deleting the token is the claim: of two requests racing with one link, one deletes it.
-    const { rows } = await tx.query<{ user_id: string }>(
-      `DELETE FROM rampart.account_tokens
-        WHERE token_hash = $1 AND purpose = 'reset_password' AND expires_at > now()
-        RETURNING user_id`,
-      [tokenHash],
-    );
-    if (rows[0]?.user_id !== account.id) return false;
+    // Consuming the token is the claim: of two requests racing with one link, one gets it.
+    const userId = await consumeAccountToken(tx, { tokenHash, purpose: 'reset_password' });
+    if (userId !== account.id) return false;
     await continueAsUser(tx, account.id);
-    await tx.query('UPDATE rampart.users SET password_hash = $2, updated_at = now() WHERE id = $1', [account.id, passwordHash]);
-    await revokeAllSessions(tx, account.id);
-    await deleteResetTokens(tx, account.id);
+    await replacePassword(tx, account.id, passwordHash);
     await recordAccountEvent(services, tx, { userId: account.id, action: 'account.password_reset', origin });
     return true;
   });
@@ -132,8 +131,10 @@ export async function changePassword(
 ): Promise<PasswordChangeResult> {
   const { userId } = input;
   const attempt = await services.database.withTenant({ userId }, async (tx) => {
-    const { rows } = await tx.query<{ email: string; name: string; password_hash: string | null }>(
-      'SELECT email, name, password_hash FROM rampart.users WHERE id = $1',
+    const { rows } = await tx.query<{ id: string; email: string; name: string; password_hash: string | null }>(
+      `SELECT u.id, u.email, u.name, c.password_hash
+         FROM rampart.users u LEFT JOIN rampart.password_credentials c ON c.user_id = u.id
+        WHERE u.id = $1`,
       [userId],
     );
     const account = rows[0]!;
@@ -144,26 +145,30 @@ export async function changePassword(
   if (!reservation.allowed) return { status: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
   const storedHash = account.password_hash;
   const current = storedHash === null ? { ok: false } : await services.passwordWork.run(() => verifyPassword(storedHash, input.currentPassword));
-  if (!current.ok) return { status: 'wrong_current_password' };
+  if (!current.ok || storedHash === null) {
+    services.background.run('record a failed password check', () =>
+      recordFailedSignInAndWarnOwner(services, account, reservation, origin),
+    );
+    return { status: 'wrong_current_password' };
+  }
+  // The current password was right: the reserved attempt is given back now, whatever the new one is.
+  await services.database.withTenant({ userId }, (tx) =>
+    settleSuccessfulSignIn(tx, { email: emailLookupKey(account.email), ip: origin.ip }),
+  );
 
   const verdict = await checkPassword(input.newPassword, { email: account.email, name: account.name }, services.isBreached);
   if (!verdict.ok) return { status: 'rejected', reason: verdict.reason };
   const passwordHash = await services.passwordWork.run(() => hashPassword(input.newPassword));
 
   const replacement = await services.database.withTenant({ userId }, async (tx) => {
-    await settleSuccessfulSignIn(tx, { email: emailLookupKey(account.email), ip: origin.ip });
-    await tx.query('UPDATE rampart.users SET password_hash = $2, updated_at = now() WHERE id = $1', [userId, passwordHash]);
-    await revokeAllSessions(tx, userId);
-    await deleteResetTokens(tx, userId);
-    const created = await createSession(tx, {
-      userId,
-      policy: services.sessionPolicy,
-      ip: origin.ip,
-      ...(origin.userAgent === undefined ? {} : { userAgent: origin.userAgent }),
-    });
+    // Changed by a reset meanwhile: the current password given is no longer the account's.
+    if (!(await lockPasswordHashIfUnchanged(tx, userId, storedHash))) return undefined;
+    await replacePassword(tx, userId, passwordHash);
+    const created = await createSession(tx, { userId, policy: services.sessionPolicy, origin });
     await recordAccountEvent(services, tx, { userId, action: 'account.password_changed', origin });
     return created;
   });
+  if (replacement === undefined) return { status: 'wrong_current_password' };
   notifyPasswordChanged(services, account);
   return { status: 'changed', ...replacement };
 }

@@ -1,3 +1,4 @@
+import type { SqlExecutor } from '../db/driver.js';
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../crypto/password-hash.js';
 import { accountLockedMessage } from '../mail/index.js';
 import { createSession, type Session, type SessionUser } from '../sessions/sessions.js';
@@ -25,9 +26,10 @@ interface AccountRow {
   password_hash: string | null;
 }
 
-async function recordFailedSignIn(
+/** The failure goes to the account's log; at the account's ceiling, the owner is also emailed. */
+export async function recordFailedSignInAndWarnOwner(
   services: AccountServices,
-  account: AccountRow,
+  account: { id: string; email: string; name: string },
   reservation: { isLastBeforeAccountCeiling: boolean; accountWindowEndsAt: Date },
   origin: RequestOrigin,
 ): Promise<void> {
@@ -68,8 +70,9 @@ export async function signIn(
     const reservation = await reserveSignInAttempt(tx, { email: lookupKey, ip: origin.ip });
     if (!reservation.allowed) return { reservation, account: undefined };
     const { rows } = await tx.query<AccountRow>(
-      `SELECT id, email, name, email_verified_at, created_at, password_hash
-         FROM rampart.users WHERE lower(email) = $1`,
+      `SELECT u.id, u.email, u.name, u.email_verified_at, u.created_at, c.password_hash
+         FROM rampart.users u LEFT JOIN rampart.password_credentials c ON c.user_id = u.id
+        WHERE lower(u.email) = $1`,
       [lookupKey],
     );
     return { reservation, account: rows[0] };
@@ -89,23 +92,25 @@ export async function signIn(
   if (!verification.ok) {
     // Recorded after the response: done before it, the write would make a wrong password for a real
     // account measurably slower than an unknown email, and the clock would tell which addresses exist.
-    services.background.run('record a failed sign-in', () => recordFailedSignIn(services, account, reservation, origin));
+    services.background.run('record a failed sign-in', () => recordFailedSignInAndWarnOwner(services, account, reservation, origin));
     return { status: 'invalid_credentials' };
   }
 
   // Imported bcrypt hashes and weaker argon2 parameters are replaced now, while the password is known.
+  const verifiedHash = account.password_hash!;
   const upgradedHash = verification.needsRehash ? await services.passwordWork.run(() => hashPassword(input.password)) : undefined;
   return services.database.withTenant({ userId: account.id }, async (tx) => {
+    // The hash was checked outside any transaction; if a reset or change replaced it meanwhile, the
+    // password just checked is no longer the account's and must not open a session.
+    if (!(await lockPasswordHashIfUnchanged(tx, account.id, verifiedHash))) return { status: 'invalid_credentials' as const };
     await settleSuccessfulSignIn(tx, { email: lookupKey, ip: origin.ip });
     if (upgradedHash !== undefined) {
-      await tx.query('UPDATE rampart.users SET password_hash = $2, updated_at = now() WHERE id = $1', [account.id, upgradedHash]);
+      await tx.query('UPDATE rampart.password_credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [
+        account.id,
+        upgradedHash,
+      ]);
     }
-    const { session, token } = await createSession(tx, {
-      userId: account.id,
-      policy: services.sessionPolicy,
-      ip: origin.ip,
-      ...(origin.userAgent === undefined ? {} : { userAgent: origin.userAgent }),
-    });
+    const { session, token } = await createSession(tx, { userId: account.id, policy: services.sessionPolicy, origin });
     await recordAccountEvent(services, tx, {
       userId: account.id,
       action: 'account.signed_in',
@@ -125,4 +130,16 @@ export async function signIn(
       },
     };
   });
+}
+
+/**
+ * Locks the user's password row until COMMIT and tells whether it still holds `expectedHash`: the
+ * guard for work decided on a hash checked outside the transaction.
+ */
+export async function lockPasswordHashIfUnchanged(tx: SqlExecutor, userId: string, expectedHash: string): Promise<boolean> {
+  const { rows } = await tx.query<{ password_hash: string }>(
+    'SELECT password_hash FROM rampart.password_credentials WHERE user_id = $1 FOR UPDATE',
+    [userId],
+  );
+  return rows[0]?.password_hash === expectedHash;
 }

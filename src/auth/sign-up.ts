@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { continueAsUser } from '../db/database.js';
-import type { SqlExecutor } from '../db/driver.js';
 import { hashPassword } from '../crypto/password-hash.js';
-import { generateToken, hashToken, isTokenShaped } from '../crypto/tokens.js';
+import { hashToken, isTokenShaped } from '../crypto/tokens.js';
 import { signUpAttemptMessage, verifyEmailMessage } from '../mail/index.js';
 import {
   emailLookupKey,
@@ -11,32 +10,18 @@ import {
   type AccountServices,
   type RequestOrigin,
 } from './account-services.js';
+import { consumeAccountToken, replaceAccountToken } from './account-tokens.js';
 import { checkPassword, type PasswordVerdict } from './password-policy.js';
 
 /** Verification links work for 24 hours. */
 export const EMAIL_VERIFICATION_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * Stores a new one-time link token for the user (context: that user) and returns the token, which
- * exists in plain form only in the email about to be sent.
- */
-export async function issueAccountToken(
-  tx: SqlExecutor,
-  options: { userId: string; purpose: 'verify_email' | 'reset_password'; ttlSeconds: number },
-): Promise<string> {
-  const token = generateToken();
-  await tx.query(
-    `INSERT INTO rampart.account_tokens (token_hash, user_id, purpose, expires_at)
-     VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-    [hashToken(token), options.userId, options.purpose, options.ttlSeconds],
-  );
-  return token;
-}
-
-/**
  * Creates an account and emails a verification link — or, when the address already has an account,
- * emails its owner instead. The caller answers both the same way, and both emails go out after the
- * response, so neither the answer nor its timing tells whether an address is registered.
+ * records the attempt in that account's log and emails its owner instead. Both paths do the same
+ * kind of work before answering (one insert attempt, one token-or-lookup, one audit event) and send
+ * their email after the response, so neither the answer nor its timing tells whether an address is
+ * registered.
  *
  * @example
  * const verdict = await signUp(services, { email, password, name }, origin);
@@ -56,57 +41,71 @@ export async function signUp(
   const newUserId = randomUUID();
   const lookupKey = emailLookupKey(email);
 
-  const created = await services.database.withTenant({ userId: newUserId, lookupKey }, async (tx) => {
+  const outcome = await services.database.withTenant({ userId: newUserId, lookupKey }, async (tx) => {
     const { rowCount } = await tx.query(
-      `INSERT INTO rampart.users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
-       ON CONFLICT ((lower(email))) DO NOTHING`,
-      [newUserId, email, name, passwordHash],
+      `INSERT INTO rampart.users (id, email, name) VALUES ($1, $2, $3) ON CONFLICT ((lower(email))) DO NOTHING`,
+      [newUserId, email, name],
     );
-    if (rowCount === 0) return undefined;
-    const token = await issueAccountToken(tx, {
-      userId: newUserId,
-      purpose: 'verify_email',
-      ttlSeconds: EMAIL_VERIFICATION_TTL_SECONDS,
-    });
-    await recordAccountEvent(services, tx, { userId: newUserId, action: 'account.signed_up', origin });
-    return { token };
+    if (rowCount === 1) {
+      await tx.query('INSERT INTO rampart.password_credentials (user_id, password_hash) VALUES ($1, $2)', [newUserId, passwordHash]);
+      const token = await replaceAccountToken(tx, {
+        userId: newUserId,
+        purpose: 'verify_email',
+        ttlSeconds: EMAIL_VERIFICATION_TTL_SECONDS,
+      });
+      await recordAccountEvent(services, tx, { userId: newUserId, action: 'account.signed_up', origin });
+      return { kind: 'created' as const, token };
+    }
+    const { rows } = await tx.query<{ id: string; email: string; name: string }>(
+      'SELECT id, email, name FROM rampart.users WHERE lower(email) = $1',
+      [lookupKey],
+    );
+    const owner = rows[0]!;
+    await continueAsUser(tx, owner.id);
+    await recordAccountEvent(services, tx, { userId: owner.id, action: 'account.sign_up_repeated', origin });
+    return { kind: 'existing' as const, owner };
   });
 
-  if (created !== undefined) {
-    const message = verifyEmailMessage({ name, link: publicLink(services, '/verify-email', created.token) });
+  if (outcome.kind === 'created') {
+    const message = verifyEmailMessage({ name, link: publicLink(services, '/verify-email', outcome.token) });
     services.background.run('send the verification email', () => services.mailer.send({ to: email, ...message }));
   } else {
+    const message = signUpAttemptMessage({
+      name: outcome.owner.name,
+      signInLink: publicLink(services, '/sign-in'),
+      resetLink: publicLink(services, '/forgot-password'),
+    });
     services.background.run('tell an account owner about a repeated sign-up', () =>
-      notifyExistingAccount(services, lookupKey, origin),
+      services.mailer.send({ to: outcome.owner.email, ...message }),
     );
   }
   return verdict;
 }
 
-async function notifyExistingAccount(services: AccountServices, lookupKey: string, origin: RequestOrigin): Promise<void> {
-  const owner = await services.database.withTenant({ lookupKey }, async (tx) => {
-    const { rows } = await tx.query<{ id: string; email: string; name: string }>(
-      'SELECT id, email, name FROM rampart.users WHERE lower(email) = $1',
-      [lookupKey],
+/**
+ * Emails a new verification link to a signed-in user whose address is not verified yet (the earlier
+ * link stops working). Returns false when the address is already verified.
+ */
+export async function resendVerificationEmail(
+  services: AccountServices,
+  user: { id: string; email: string; name: string },
+): Promise<boolean> {
+  const token = await services.database.withTenant({ userId: user.id }, async (tx) => {
+    const { rows } = await tx.query<{ is_verified: boolean }>(
+      'SELECT email_verified_at IS NOT NULL AS is_verified FROM rampart.users WHERE id = $1',
+      [user.id],
     );
-    const user = rows[0];
-    if (user === undefined) return undefined;
-    await continueAsUser(tx, user.id);
-    await recordAccountEvent(services, tx, { userId: user.id, action: 'account.sign_up_repeated', origin });
-    return user;
+    if (rows[0]?.is_verified !== false) return undefined;
+    return replaceAccountToken(tx, { userId: user.id, purpose: 'verify_email', ttlSeconds: EMAIL_VERIFICATION_TTL_SECONDS });
   });
-  if (owner === undefined) return;
-  const message = signUpAttemptMessage({
-    name: owner.name,
-    signInLink: publicLink(services, '/sign-in'),
-    resetLink: publicLink(services, '/forgot-password'),
-  });
-  await services.mailer.send({ to: owner.email, ...message });
+  if (token === undefined) return false;
+  const message = verifyEmailMessage({ name: user.name, link: publicLink(services, '/verify-email', token) });
+  services.background.run('send the verification email', () => services.mailer.send({ to: user.email, ...message }));
+  return true;
 }
 
 /**
- * Marks the address of the link's account as verified. The token is deleted whatever happens next:
- * a link works once, and an expired one is cleaned up by the attempt.
+ * Marks the address of the link's account as verified.
  *
  * @returns false when the token is unknown, used or expired.
  */
@@ -114,20 +113,15 @@ export async function verifyEmail(services: AccountServices, token: string, orig
   if (!isTokenShaped(token)) return false;
   const tokenHash = hashToken(token);
   return services.database.withTenant({ lookupKey: tokenHash }, async (tx) => {
-    const { rows } = await tx.query<{ user_id: string; is_live: boolean }>(
-      `DELETE FROM rampart.account_tokens WHERE token_hash = $1 AND purpose = 'verify_email'
-       RETURNING user_id, expires_at > now() AS is_live`,
-      [tokenHash],
-    );
-    const row = rows[0];
-    if (row === undefined || !row.is_live) return false;
-    await continueAsUser(tx, row.user_id);
+    const userId = await consumeAccountToken(tx, { tokenHash, purpose: 'verify_email' });
+    if (userId === undefined) return false;
+    await continueAsUser(tx, userId);
     const { rowCount } = await tx.query(
       `UPDATE rampart.users SET email_verified_at = now(), updated_at = now()
         WHERE id = $1 AND email_verified_at IS NULL`,
-      [row.user_id],
+      [userId],
     );
-    if (rowCount === 1) await recordAccountEvent(services, tx, { userId: row.user_id, action: 'account.email_verified', origin });
+    if (rowCount === 1) await recordAccountEvent(services, tx, { userId, action: 'account.email_verified', origin });
     return true;
   });
 }

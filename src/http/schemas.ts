@@ -19,6 +19,14 @@ export const passwordSchema = z.string().min(1).max(1024);
 
 export const tokenSchema = z.string().min(1).max(200);
 
+/** A display name: trimmed, 1 to 200 characters, text Postgres can store (no NUL, no lone surrogate). */
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((value) => value.isWellFormed() && !value.includes('\0'), { error: 'must be text without NUL or lone surrogates' });
+
 export const userSchema = z.object({
   id: z.uuid(),
   email: z.string(),

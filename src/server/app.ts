@@ -123,16 +123,16 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     mailer: options.mailer,
     isBreached: options.isBreached,
   });
-  // Emails still being sent finish before the database and the mailer close.
+  // One hook, so the order is certain: emails and audit writes still running after their response
+  // finish before the mailer and the database close.
   app.addHook('onClose', async () => {
-    await services.background.drain();
-    await services.mailer.close();
+    try {
+      await services.background.drain();
+      await services.mailer.close();
+    } finally {
+      if (options.closeDatabaseOnClose !== false) await database.close();
+    }
   });
-  if (options.closeDatabaseOnClose !== false) {
-    app.addHook('onClose', async () => {
-      await database.close();
-    });
-  }
 
   await app.register(fastifySwagger, {
     openapi: {

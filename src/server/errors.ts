@@ -21,6 +21,7 @@ export const ERROR_CATALOG = {
   CSRF_TOKEN_INVALID: { status: 403, title: 'The request is missing a valid CSRF token' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  EMAIL_ALREADY_VERIFIED: { status: 409, title: 'The email address is already verified' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   URI_TOO_LONG: { status: 414, title: 'A path segment of the URL is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },

@@ -22,6 +22,9 @@ export const REDACTED_PATHS: readonly string[] = [
   'headers["set-cookie"]',
   // Postgres puts row values in an error's detail ("Key (email)=(…) already exists"): personal data.
   'err.detail',
+  // PGlite attaches the failed statement's parameters to its errors: they can hold password hashes.
+  'err.params',
+  'err.cause.params',
   ...SECRET_FIELDS.filter((field) => field !== 'code' && field !== 'key'),
   ...CONTAINERS.flatMap((container) => SECRET_FIELDS.map((field) => `${container}.${field}`)),
 ];

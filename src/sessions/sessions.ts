@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import type { SqlExecutor } from '../db/driver.js';
+import type { RequestOrigin } from '../auth/account-services.js';
 import { generateToken, hashToken, isTokenShaped } from '../crypto/tokens.js';
 
 /** How long sessions live and how often their token changes. */
@@ -69,18 +70,24 @@ interface SessionRow {
   user_created_at: Date;
 }
 
+/** A client-chosen header as Postgres can store it: well-formed, no NUL, at most 512 characters. */
+export function storableUserAgent(userAgent: string): string {
+  return [...userAgent.toWellFormed().replaceAll('\0', '')].slice(0, 512).join('');
+}
+
 /**
  * Starts a session for a user who just proved who they are, inside the caller's transaction (whose
  * context is that user). Always a new id and a new token: a token a browser held before sign-in is
  * never promoted (no session fixation).
  *
  * @example
- * const { session, token } = await createSession(tx, { userId, policy, ip, userAgent });
+ * const { session, token } = await createSession(tx, { userId, policy, origin });
  */
 export async function createSession(
   tx: SqlExecutor,
-  options: { userId: string; policy: SessionPolicy; ip?: string; userAgent?: string },
+  options: { userId: string; policy: SessionPolicy; origin: RequestOrigin },
 ): Promise<{ session: Session; token: string }> {
+  const { ip, userAgent } = options.origin;
   const token = generateToken();
   const { rows } = await tx.query<{ id: string; created_at: Date; authenticated_at: Date; expires_at: Date }>(
     `INSERT INTO rampart.sessions (user_id, token_hash, expires_at, ip, user_agent)
@@ -90,8 +97,8 @@ export async function createSession(
       options.userId,
       hashToken(token),
       options.policy.absoluteLifetimeSeconds,
-      options.ip?.slice(0, 64) ?? null,
-      options.userAgent === undefined ? null : [...options.userAgent].slice(0, 512).join('').toWellFormed(),
+      ip.slice(0, 64),
+      userAgent === undefined ? null : storableUserAgent(userAgent),
     ],
   );
   const row = rows[0]!;
@@ -201,7 +208,7 @@ export interface SessionSummary {
 }
 
 /** The user's live sessions, newest first (the transaction's context is the user). */
-export async function listSessions(tx: SqlExecutor, userId: string): Promise<SessionSummary[]> {
+export async function listSessions(tx: SqlExecutor, options: { userId: string; policy: SessionPolicy }): Promise<SessionSummary[]> {
   const { rows } = await tx.query<{
     id: string;
     created_at: Date;
@@ -213,8 +220,9 @@ export async function listSessions(tx: SqlExecutor, userId: string): Promise<Ses
     `SELECT s.id, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent
        FROM rampart.sessions s JOIN rampart.users u ON u.id = s.user_id
       WHERE s.user_id = $1 AND s.expires_at > now() AND s.created_at >= u.tokens_valid_after
+        AND now() - s.last_seen_at <= make_interval(secs => $2)
       ORDER BY s.created_at DESC, s.id`,
-    [userId],
+    [options.userId, options.policy.idleTimeoutSeconds],
   );
   return rows.map((row) => ({
     id: row.id,

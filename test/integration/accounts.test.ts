@@ -94,6 +94,27 @@ describe('sign-up and email verification', () => {
     expect(me.json()).toMatchObject({ email, emailVerified: false });
   });
 
+  it('sends a new link to a signed-in unverified user on request, which replaces the old one', async () => {
+    const email = uniqueEmail('resend');
+    const password = strongPassword();
+    await signUp({ email, password, name: 'Resend' });
+    const first = await waitFor(() => tokenFromOutbox(t, email, '/verify-email'));
+    const browser = browserFrom(await signInRequest(t.app, email, password));
+    const resend = () => t.app.inject({ method: 'POST', url: '/api/me/email-verification', headers: browser.headers() });
+    expect((await resend()).statusCode).toBe(202);
+    const second = await waitFor(() => {
+      const token = tokenFromOutbox(t, email, '/verify-email');
+      if (token === first) throw new Error('no new link yet');
+      return token;
+    });
+    const verify = (token: string) => t.app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token } });
+    expect((await verify(first)).json()).toMatchObject({ code: 'INVALID_TOKEN' });
+    expect((await verify(second)).statusCode).toBe(200);
+    const again = await resend();
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: 'EMAIL_ALREADY_VERIFIED' });
+  });
+
   it('records sign-up and verification in the account log', async () => {
     const user = await createVerifiedUser(t);
     expect(await accountEvents(user.userId)).toEqual(['account.signed_up', 'account.email_verified', 'account.signed_in']);
@@ -105,6 +126,8 @@ describe('sign-up and email verification', () => {
       { email, password: strongPassword(), name: 'Mass', emailVerified: true },
       { email: 'not-an-email', password: strongPassword(), name: 'Mass' },
       { email, password: strongPassword(), name: '' },
+      { email, password: strongPassword(), name: 'Nul\u0000Byte' },
+      { email: 'nul\u0000@example.com', password: strongPassword(), name: 'Nul' },
     ]) {
       const response = await signUp(payload);
       expect(response.statusCode).toBe(400);
@@ -172,6 +195,14 @@ describe('password rules (NIST SP 800-63B 5.1.1.2)', () => {
 });
 
 describe('sign-in', () => {
+  it('refuses a malformed email with 400 instead of passing it to the database', async () => {
+    for (const email of ['a\u0000b@example.com', 'not-an-email', 'x'.repeat(300)]) {
+      const response = await signInRequest(t.app, email, strongPassword());
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+  });
+
   it('answers a wrong password and an unknown email with the same 401 INVALID_CREDENTIALS (account enumeration)', async () => {
     const user = await createVerifiedUser(t);
     const wrongPassword = await signInRequest(t.app, user.email, strongPassword(), '10.0.0.1');
@@ -214,12 +245,19 @@ describe('sign-in', () => {
       const password = strongPassword();
       const imported = await makeHash(password);
       await t.testDatabase.database.transactionAsOwner((tx) =>
-        tx.query(`INSERT INTO rampart.users (email, name, password_hash) VALUES ($1, 'Imported', $2)`, [email, imported]),
+        tx.query(
+          `WITH imported AS (INSERT INTO rampart.users (email, name) VALUES ($1, 'Imported') RETURNING id)
+           INSERT INTO rampart.password_credentials (user_id, password_hash) SELECT id, $2 FROM imported`,
+          [email, imported],
+        ),
       );
       expect((await signInRequest(t.app, email, strongPassword())).statusCode).toBe(401);
       expect((await signInRequest(t.app, email, password)).statusCode).toBe(200);
       const { rows } = await t.testDatabase.database.transactionAsOwner((tx) =>
-        tx.query<{ password_hash: string }>('SELECT password_hash FROM rampart.users WHERE email = $1', [email]),
+        tx.query<{ password_hash: string }>(
+          `SELECT c.password_hash FROM rampart.password_credentials c JOIN rampart.users u ON u.id = c.user_id WHERE u.email = $1`,
+          [email],
+        ),
       );
       expect(rows[0]!.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       expect((await signInRequest(t.app, email, password)).statusCode).toBe(200);

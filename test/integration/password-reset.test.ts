@@ -27,11 +27,12 @@ describe('password reset', () => {
   it('answers an unknown email exactly as a known one, and sends nothing for it (account enumeration)', async () => {
     const user = await createVerifiedUser(t, { email: uniqueEmail('known') });
     const known = await forgot(user.email);
-    const unknown = await forgot(uniqueEmail('unknown'));
+    const unknownEmail = uniqueEmail('unknown');
+    const unknown = await forgot(unknownEmail);
     expect(unknown.statusCode).toBe(202);
     expect(unknown.json()).toEqual(known.json());
     await waitFor(() => tokenFromOutbox(t, user.email, '/reset-password'));
-    expect(t.outbox.messages().filter((message) => message.text.includes('unknown.'))).toHaveLength(0);
+    expect(t.outbox.messages().filter((message) => message.to === unknownEmail)).toHaveLength(0);
   });
 
   it('mails a link built from PUBLIC_URL, whatever Host header the request carried (reset poisoning)', async () => {

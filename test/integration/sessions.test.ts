@@ -112,6 +112,14 @@ describe('timeouts', () => {
     expectProblem(await me(user.browser.headers()), 401, 'SESSION_EXPIRED');
   });
 
+  it('does not list a session that has been idle past the timeout as active', async () => {
+    const user = await createVerifiedUser(t);
+    const idle = browserFrom(await signInRequest(t.app, user.email, user.password, '192.0.2.99'));
+    await ageSession(idle.sessionToken, `last_seen_at = now() - interval '9 hours'`);
+    const listing = await t.app.inject({ method: 'GET', url: '/api/me/sessions', headers: user.browser.headers() });
+    expect(listing.json<{ sessions: { ip: string }[] }>().sessions.map((session) => session.ip)).not.toContain('192.0.2.99');
+  });
+
   it('honours RAMPART_SESSION_IDLE_MINUTES', async () => {
     const short = await createTestApp({ env: { RAMPART_SESSION_IDLE_MINUTES: '30' } });
     try {
@@ -229,5 +237,19 @@ describe('password change', () => {
     expect((await signInRequest(t.app, user.email, user.password)).statusCode).toBe(401);
     expect((await signInRequest(t.app, user.email, newPassword)).statusCode).toBe(200);
     expect(await accountEvents(user.userId)).toContain('account.password_changed');
+  });
+
+  it('does not count a refused new password as a failed guess of the current one', async () => {
+    const user = await createVerifiedUser(t);
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/me/password',
+        headers: user.browser.headers(),
+        payload: { currentPassword: user.password, newPassword: 'short' },
+      });
+      expectProblem(response, 400, 'PASSWORD_TOO_SHORT');
+    }
+    expect((await signInRequest(t.app, user.email, user.password)).statusCode).toBe(200);
   });
 });

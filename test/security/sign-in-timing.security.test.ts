@@ -1,12 +1,24 @@
 /**
  * Attack: account enumeration by timing. If sign-in answered faster for an unknown email (no hash to
- * check), an attacker could learn which addresses have accounts by the clock alone. Rampart runs the
- * same password hash against a dummy for unknown emails; this test measures both over many runs.
+ * check), or sign-up slower for a new one (more rows to write), an attacker could learn which
+ * addresses have accounts by the clock alone. Rampart runs the same password hash against a dummy
+ * for unknown emails, gives both sign-up paths the same kind of work, and sends every email after the
+ * response; these tests measure both sides over many runs.
  */
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
 import { createVerifiedUser, signInRequest, strongPassword, uniqueEmail } from '../fixtures/accounts.js';
+
+/** Lets work done after a response (emails, audit writes) finish before the next measurement. */
+const afterResponseWork = () => new Promise((resolve) => setTimeout(resolve, 25));
+
+/** The medians of two interleaved series may differ by noise only: 3 ms or 10 %, whichever is larger. */
+function expectSameTime(series: { a: number[]; b: number[] }, labels: [string, string]) {
+  const a = median(series.a);
+  const b = median(series.b);
+  expect(Math.abs(a - b), `${labels[0]} ${a.toFixed(2)} ms, ${labels[1]} ${b.toFixed(2)} ms`).toBeLessThan(Math.max(3, 0.1 * Math.max(a, b)));
+}
 
 let t: TestApp;
 beforeAll(async () => {
@@ -31,9 +43,9 @@ describe('sign-in timing', () => {
       const response = await signInRequest(t.app, email, strongPassword(), address);
       const elapsed = performance.now() - started;
       expect(response.statusCode).toBe(401);
-      // Let the failure's audit write (done after the response) finish, so it does not slow the next
-      // request on the single-connection embedded database and blur the two series.
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      // The failure's audit write runs after the response; on the single-connection embedded
+      // database it would otherwise slow the next request and blur the two series.
+      await afterResponseWork();
       return elapsed;
     };
     // Warm-up, then interleaved so that drift in machine load affects both series alike.
@@ -42,12 +54,33 @@ describe('sign-in timing', () => {
       unknown.push(await time(uniqueEmail('nobody'), `192.0.2.${100 + round}`));
       known.push(await time(accounts[round % 2]!.email, `192.0.2.${round}`));
     }
-    const knownMedian = median(known);
-    const unknownMedian = median(unknown);
-    const difference = Math.abs(knownMedian - unknownMedian);
-    // The hash (tens of milliseconds) dominates both; what remains must be lost in the noise.
-    expect(difference, `known ${knownMedian.toFixed(2)} ms, unknown ${unknownMedian.toFixed(2)} ms`).toBeLessThan(
-      Math.max(3, 0.1 * knownMedian),
-    );
+    expectSameTime({ a: known, b: unknown }, ['known', 'unknown']);
+  });
+});
+
+describe('sign-up timing', () => {
+  it('takes the same time for a registered email as for a new one', async () => {
+    const ROUNDS = 20;
+    const registered = await createVerifiedUser(t);
+    const fresh: number[] = [];
+    const existing: number[] = [];
+    const time = async (email: string) => {
+      const started = performance.now();
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/sign-up',
+        payload: { email, password: strongPassword(), name: 'Timing' },
+      });
+      const elapsed = performance.now() - started;
+      expect(response.statusCode).toBe(202);
+      await afterResponseWork();
+      return elapsed;
+    };
+    await time(uniqueEmail('warm'));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      fresh.push(await time(uniqueEmail('fresh')));
+      existing.push(await time(registered.email));
+    }
+    expectSameTime({ a: fresh, b: existing }, ['new email', 'registered email']);
   });
 });

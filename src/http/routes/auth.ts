@@ -8,6 +8,7 @@ import { deleteSession } from '../../sessions/sessions.js';
 import { AppError } from '../../server/errors.js';
 import {
   emailSchema,
+  nameSchema,
   passwordProblem,
   passwordSchema,
   toUserBody,
@@ -44,7 +45,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
         body: z.strictObject({
           email: emailSchema,
           password: passwordSchema,
-          name: z.string().trim().min(1).max(200),
+          name: nameSchema,
         }),
         response: { 202: acceptedBody },
       },
@@ -79,7 +80,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
       schema: {
         tags: ['accounts'],
         summary: 'Sign in with email and password; sets the session and CSRF cookies',
-        body: z.strictObject({ email: z.string().max(254), password: passwordSchema }),
+        body: z.strictObject({ email: emailSchema, password: passwordSchema }),
         response: { 200: z.object({ user: userSchema }) },
       },
     },

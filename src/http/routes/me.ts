@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAccountEvent, type AccountServices } from '../../auth/account-services.js';
 import { changePassword } from '../../auth/passwords.js';
+import { resendVerificationEmail } from '../../auth/sign-up.js';
 import { deleteOtherSessions, deleteSession, listSessions } from '../../sessions/sessions.js';
 import { AppError } from '../../server/errors.js';
 import { passwordProblem, passwordSchema, toUserBody, tooManyAttempts, userSchema } from '../schemas.js';
@@ -67,12 +68,30 @@ export const meRoutes: FastifyPluginAsyncZod<MeRoutesOptions> = async (app, { se
     },
   );
 
+  app.post(
+    '/api/me/email-verification',
+    {
+      schema: {
+        tags: ['me'],
+        summary: 'Email a new verification link (the previous one stops working)',
+        response: { 202: z.object({ status: z.literal('sent') }) },
+      },
+    },
+    async (request, reply) => {
+      const isSent = await resendVerificationEmail(services, request.auth!.user);
+      if (!isSent) throw new AppError('EMAIL_ALREADY_VERIFIED');
+      return reply.code(202).send({ status: 'sent' as const });
+    },
+  );
+
   app.get(
     '/api/me/sessions',
     { schema: { tags: ['me'], summary: 'The user\'s active sessions', response: { 200: z.object({ sessions: z.array(sessionSchema) }) } } },
     async (request) => {
       const { user, session: current } = request.auth!;
-      const sessions = await services.database.withTenant({ userId: user.id }, (tx) => listSessions(tx, user.id));
+      const sessions = await services.database.withTenant({ userId: user.id }, (tx) =>
+        listSessions(tx, { userId: user.id, policy: services.sessionPolicy }),
+      );
       return {
         sessions: sessions.map((session) => ({
           id: session.id,

@@ -69,8 +69,8 @@ describe('hashPassword / verifyPassword', () => {
   });
 
   it('accepts an imported bcrypt hash against the raw password, always asking for a rehash', async () => {
-    const stored = await bcryptHash('imported from elsewhere', { cost: 4 });
-    expect(stored).toMatch(/^\$2b\$04\$/);
+    const stored = await bcryptHash('imported from elsewhere', 4);
+    expect(stored).toMatch(/^\$2[aby]\$04\$/);
     expect(await verifyPassword(stored, 'imported from elsewhere')).toEqual({ ok: true, needsRehash: true });
     expect(await verifyPassword(stored, 'imported from elsewherE')).toEqual({ ok: false, needsRehash: false });
     for (const prefix of ['$2a$', '$2y$']) {
@@ -82,7 +82,7 @@ describe('hashPassword / verifyPassword', () => {
   });
 
   it('compares a bcrypt hash with the password as typed, not its normalised form', async () => {
-    const stored = await bcryptHash('cafe\u0301 imported', { cost: 4 });
+    const stored = await bcryptHash('cafe\u0301 imported', 4);
     expect((await verifyPassword(stored, 'cafe\u0301 imported')).ok).toBe(true);
     expect((await verifyPassword(stored, 'caf\u00e9 imported')).ok).toBe(false);
   });

@@ -238,7 +238,7 @@ describe('sign-in', () => {
 
   it('re-hashes an imported bcrypt hash and weaker argon2 parameters with argon2id at the next sign-in', async () => {
     for (const makeHash of [
-      (password: string) => bcryptHash(password, { cost: 4 }),
+      (password: string) => bcryptHash(password, 4),
       (password: string) => argon2Hash(password, { memoryCost: 4096, timeCost: 1, parallelism: 1 }),
     ]) {
       const email = uniqueEmail('imported');

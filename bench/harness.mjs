@@ -1,6 +1,7 @@
 // What the benchmark runners share: starting servers, starting Rampart as deployed, signing in over
 // HTTP, measuring with wrk, medians.
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -96,3 +97,67 @@ export const median = (values) => {
 
 /** "2 × <CPU model>, Node vX": the first half of every table's machine line. */
 export const machine = () => `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
+
+/**
+ * Sends requests at a fixed rate, evenly spaced (one every 1/rate s, as many in flight as needed), on
+ * keep-alive connections: an open-loop load, where a slow answer does not hold back the next request.
+ * Returns the count of each status, socket errors, and each answered request's latency in ms.
+ * `makeRequest()` returns `{ method, path, headers, body }` for each request.
+ */
+export async function sendEvenly({ baseUrl, rate, seconds, makeRequest }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 500 });
+  const { hostname, port } = new URL(baseUrl);
+  const statuses = {};
+  const latencies = [];
+  let errors = 0;
+  const inFlight = new Set();
+  const send = () => {
+    const { method = 'GET', path: requestPath, headers = {}, body } = makeRequest();
+    const sentAt = performance.now();
+    const answered = new Promise((resolve) => {
+      const request = http.request(
+        {
+          hostname,
+          port,
+          path: requestPath,
+          method,
+          agent,
+          headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            latencies.push(performance.now() - sentAt);
+            statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
+            resolve();
+          });
+        },
+      );
+      request.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      request.end(body);
+    });
+    inFlight.add(answered);
+    void answered.then(() => inFlight.delete(answered));
+  };
+  const started = performance.now();
+  const total = rate * seconds;
+  let sent = 0;
+  // Timers are not precise to a few ms: each tick sends however many requests are due by now.
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+    for (; sent < due; sent += 1) send();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { statuses, errors, latencies };
+}
+
+/** The p-th percentile (0–100) of `values`, nearest rank. */
+export const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+};

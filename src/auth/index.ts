@@ -19,7 +19,7 @@ const UNAVAILABLE_WARNING_INTERVAL_MS = 60_000;
 
 /**
  * Builds the services the account flows share, from the configuration. Tests (and embedders) may
- * pass their own mailer or breach check.
+ * pass their own mailer, breach check or password queue.
  *
  * @example
  * const services = createAccountServices({ config, database, masterKey, logger });
@@ -31,6 +31,7 @@ export function createAccountServices(options: {
   logger: Logger;
   mailer?: Mailer | undefined;
   isBreached?: BreachedPasswordCheck | undefined;
+  passwordWork?: PasswordWorkQueue | undefined;
 }): AccountServices {
   const { config, logger } = options;
   let lastWarningAt = 0;
@@ -56,7 +57,7 @@ export function createAccountServices(options: {
     background,
     publicUrl: config.publicUrl,
     sessionPolicy: sessionPolicyFromConfig(config.sessions),
-    passwordWork: new PasswordWorkQueue(),
+    passwordWork: options.passwordWork ?? new PasswordWorkQueue(),
     isBreached,
   };
 }

@@ -50,3 +50,85 @@ describe('PasswordWorkQueue', () => {
     expect(await queue.run(async () => 'after')).toBe('after');
   });
 });
+
+describe('PasswordWorkQueue admission', () => {
+  it('admits a burst synchronously up to its capacity and refuses the rest before any of them awaits', () => {
+    // Attack: a burst of sign-ins that each checked for room, then all went on to the database and
+    // the hash queue together. Places are taken synchronously, so the burst cannot overbook.
+    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 2 });
+    const outcomes = Array.from({ length: 5 }, () => {
+      try {
+        return queue.admit();
+      } catch (error) {
+        return error;
+      }
+    });
+    expect(outcomes.slice(0, 3).every((outcome) => !(outcome instanceof Error))).toBe(true);
+    expect(outcomes.slice(3)).toEqual([
+      expect.objectContaining({ code: 'SERVICE_BUSY' }),
+      expect.objectContaining({ code: 'SERVICE_BUSY' }),
+    ]);
+    expect(queue.isFull).toBe(true);
+  });
+
+  it('frees the place of a released ticket, once, even when released twice', () => {
+    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 0 });
+    const ticket = queue.admit();
+    expect(() => queue.admit()).toThrow(AppError);
+    ticket.release();
+    ticket.release();
+    const next = queue.admit();
+    expect(() => queue.admit()).toThrow(AppError);
+    next.release();
+  });
+
+  it('runs the work of admitted tickets no more than its concurrency at once', async () => {
+    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 5 });
+    const state = { running: 0, peak: 0 };
+    const tickets = [queue.admit(), queue.admit(), queue.admit()];
+    const jobs = tickets.map(() => gatedWork(state));
+    const results = tickets.map((ticket, index) => ticket.run(jobs[index]!.work));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.running).toBe(1);
+    for (const job of jobs) job.release();
+    expect(await Promise.all(results)).toEqual(['done', 'done', 'done']);
+    expect(state.peak).toBe(1);
+    for (const ticket of tickets) ticket.release();
+    expect(queue.isFull).toBe(false);
+  });
+});
+
+describe('PasswordWorkQueue CPU share', () => {
+  const busyFor = (ms: number) => () => new Promise<number>((resolve) => setTimeout(() => resolve(performance.now()), ms));
+
+  it('rests a slot as long as its hash took at a share of 0.5, before the next waiter starts', async () => {
+    // Attack: a flood keeping the hash slot busy back to back, so that the event loop and the
+    // database on the same cores get no CPU. The slot's rest leaves them half of it.
+    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 1, cpuShare: 0.5 });
+    const first = queue.run(busyFor(40));
+    let secondStartedAt = 0;
+    const second = queue.run(async () => {
+      secondStartedAt = performance.now();
+    });
+    const firstEndedAt = await first;
+    await second;
+    expect(secondStartedAt - firstEndedAt).toBeGreaterThanOrEqual(30);
+  });
+
+  it('hands the slot on at once at a share of 1', async () => {
+    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 1, cpuShare: 1 });
+    const first = queue.run(busyFor(40));
+    let secondStartedAt = 0;
+    const second = queue.run(async () => {
+      secondStartedAt = performance.now();
+    });
+    const firstEndedAt = await first;
+    await second;
+    expect(secondStartedAt - firstEndedAt).toBeLessThan(20);
+  });
+
+  it('refuses a share outside (0, 1]', () => {
+    expect(() => new PasswordWorkQueue({ cpuShare: 0 })).toThrow(RangeError);
+    expect(() => new PasswordWorkQueue({ cpuShare: 1.5 })).toThrow(RangeError);
+  });
+});

@@ -9,6 +9,7 @@ import {
   type AccountServices,
   type RequestOrigin,
 } from './account-services.js';
+import type { PasswordWorkTicket } from './password-work-queue.js';
 import { reserveSignInAttempt, settleSuccessfulSignIn } from './sign-in-throttle.js';
 
 export type SignInResult =
@@ -65,6 +66,22 @@ export async function signIn(
   input: { email: string; password: string },
   origin: RequestOrigin,
 ): Promise<SignInResult> {
+  // A place in the password queue comes first, before any database work: in a flood, the requests
+  // beyond the queue's capacity are refused with 503 at once, and cost neither a transaction nor a hash.
+  const passwordWork = services.passwordWork.admit();
+  try {
+    return await checkPasswordAndStartSession(services, input, origin, passwordWork);
+  } finally {
+    passwordWork.release();
+  }
+}
+
+async function checkPasswordAndStartSession(
+  services: AccountServices,
+  input: { email: string; password: string },
+  origin: RequestOrigin,
+  passwordWork: PasswordWorkTicket,
+): Promise<SignInResult> {
   const lookupKey = emailLookupKey(input.email);
   const attempt = await services.database.withTenant({ lookupKey }, async (tx) => {
     const reservation = await reserveSignInAttempt(tx, { email: lookupKey, ip: origin.ip });
@@ -80,7 +97,7 @@ export async function signIn(
   const { reservation, account } = attempt;
   if (!reservation.allowed) return { status: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
 
-  const verification = await services.passwordWork.run(async () => {
+  const verification = await passwordWork.run(async () => {
     if (account?.password_hash == null) {
       await verifyAgainstDummyHash(input.password);
       return { ok: false, needsRehash: false };
@@ -98,7 +115,7 @@ export async function signIn(
 
   // Imported bcrypt hashes and weaker argon2 parameters are replaced now, while the password is known.
   const verifiedHash = account.password_hash!;
-  const upgradedHash = verification.needsRehash ? await services.passwordWork.run(() => hashPassword(input.password)) : undefined;
+  const upgradedHash = verification.needsRehash ? await passwordWork.run(() => hashPassword(input.password)) : undefined;
   return services.database.withTenant({ userId: account.id }, async (tx) => {
     // The hash was checked outside any transaction; if a reset or change replaced it meanwhile, the
     // password just checked is no longer the account's and must not open a session.

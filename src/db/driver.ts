@@ -28,5 +28,11 @@ export interface DatabaseDriver {
   readonly kind: 'embedded' | 'postgres';
   /** Runs `fn` inside BEGIN … COMMIT on one connection, as the connecting role; rolls back when `fn` throws. */
   transaction<T>(fn: (tx: OwnerSqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs one parameterised statement on its own — outside BEGIN … COMMIT, so it is its own
+   * transaction — as the connecting role, in one round trip. `name` identifies the statement: a
+   * server keeps it prepared per connection, parsed and planned once.
+   */
+  queryPrepared<Row>(name: string, text: string, params: readonly unknown[]): Promise<QueryResult<Row>>;
   close(): Promise<void>;
 }

@@ -106,6 +106,12 @@ export async function openEmbeddedDriver(dataDir: string | undefined): Promise<D
         };
         return fn(executor);
       }),
+    async queryPrepared<Row>(_name: string, text: string, params: readonly unknown[]) {
+      // PGlite runs it exclusively, like a transaction: nothing interleaves. With one in-process
+      // connection there is no round trip to save.
+      const result = await pglite.query<Row>(text, params as unknown[]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
     async close() {
       try {
         await pglite.close();

@@ -65,6 +65,11 @@ export function openPostgresDriver(options: PostgresDriverOptions): DatabaseDriv
         client.release(isConnectionBroken);
       }
     },
+    async queryPrepared<Row>(name: string, text: string, params: readonly unknown[]) {
+      // The pool checks a connection out for this one query and discards it if the query fails.
+      const result = await pool.query({ name, text, values: params as unknown[] });
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
     close: () => pool.end(),
   };
 }

@@ -8,7 +8,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { createAccountServices, type BreachedPasswordCheck } from '../auth/index.js';
+import { createAccountServices, type BreachedPasswordCheck, type PasswordWorkQueue } from '../auth/index.js';
 import { deriveKey } from '../crypto/tokens.js';
 import type { Database } from '../db/database.js';
 import type { Migration } from '../db/migrate.js';
@@ -37,6 +37,8 @@ export interface CreateAppOptions {
   mailer?: Mailer;
   /** Replaces the breached-password lookup the configuration selects. */
   isBreached?: BreachedPasswordCheck;
+  /** Replaces the default password queue (hashes on all cores but one, 32 requests waiting). */
+  passwordWork?: PasswordWorkQueue;
   /** PEM certificate and key: Rampart then serves HTTPS itself, TLS 1.3 only. */
   tls?: { cert: Buffer; key: Buffer };
   /** Close the database when the app closes (the app owns it). Default true. */
@@ -122,6 +124,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     logger,
     mailer: options.mailer,
     isBreached: options.isBreached,
+    passwordWork: options.passwordWork,
   });
   // One hook, so the order is certain: emails and audit writes still running after their response
   // finish before the mailer and the database close.

@@ -130,72 +130,72 @@ export async function validateSessionToken(
 ): Promise<SessionValidation> {
   if (!isTokenShaped(token)) return { status: 'invalid' };
   const tokenHash = hashToken(token);
-  return database.withTenant({ lookupKey: tokenHash }, async (tx) => {
-    const { rows } = await tx.query<SessionRow>(
-      `SELECT s.id, s.user_id, s.created_at, s.authenticated_at, s.expires_at,
-              s.token_hash = $1 AS is_current,
-              now() >= s.expires_at OR now() - s.last_seen_at > make_interval(secs => $2) AS is_expired,
-              s.created_at < u.tokens_valid_after AS is_revoked,
-              now() - s.rotated_at >= make_interval(secs => $3) AS is_due_for_rotation,
-              now() - s.rotated_at <= make_interval(secs => $4) AS is_within_grace,
-              now() - s.last_seen_at >= make_interval(secs => $5) AS is_last_seen_stale,
-              u.email, u.name, u.email_verified_at, u.created_at AS user_created_at
-         FROM rampart.sessions s JOIN rampart.users u ON u.id = s.user_id
-        WHERE s.token_hash = $1 OR s.previous_token_hash = $1`,
-      [
-        tokenHash,
-        policy.idleTimeoutSeconds,
-        policy.rotationIntervalSeconds,
-        policy.rotationGraceSeconds,
-        policy.lastSeenWriteIntervalSeconds,
-      ],
+  // The common case is this one read, in one round trip; a write follows only when the session has
+  // ended, is due for rotation, or its "last seen" is stale.
+  const [row] = await database.callContextFunction<SessionRow>('rampart.session_by_token_hash', [
+    tokenHash,
+    policy.idleTimeoutSeconds,
+    policy.rotationIntervalSeconds,
+    policy.rotationGraceSeconds,
+    policy.lastSeenWriteIntervalSeconds,
+  ]);
+  if (row === undefined) return { status: 'invalid' };
+  const isTokenStale = !row.is_current && !row.is_within_grace;
+  const isRotationDue = row.is_current && row.is_due_for_rotation;
+  if (row.is_revoked || row.is_expired || isTokenStale || isRotationDue || row.is_last_seen_stale) {
+    return database.withTenant({ lookupKey: tokenHash }, (tx) => settleSession(tx, row, tokenHash));
+  }
+  return validSession(row);
+}
+
+/** The writes a validation calls for: ending the session, rotating its token, or noting it was seen. */
+async function settleSession(tx: SqlExecutor, row: SessionRow, tokenHash: string): Promise<SessionValidation> {
+  if (row.is_revoked || row.is_expired) {
+    await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
+    return { status: row.is_revoked ? 'invalid' : 'expired' };
+  }
+  if (!row.is_current && !row.is_within_grace) {
+    await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
+    return { status: 'reused', userId: row.user_id, sessionId: row.id };
+  }
+
+  let rotatedToken: string | undefined;
+  if (row.is_current && row.is_due_for_rotation) {
+    const candidate = generateToken();
+    // Guarded by the presented hash: of two requests rotating at once, one wins and the other
+    // carries on with the (now previous, within grace) token it presented.
+    const { rowCount } = await tx.query(
+      `UPDATE rampart.sessions
+          SET previous_token_hash = token_hash, token_hash = $2, rotated_at = now(), last_seen_at = now()
+        WHERE id = $1 AND token_hash = $3`,
+      [row.id, hashToken(candidate), tokenHash],
     );
-    const row = rows[0];
-    if (row === undefined) return { status: 'invalid' };
-    if (row.is_revoked || row.is_expired) {
-      await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
-      return { status: row.is_revoked ? 'invalid' : 'expired' };
-    }
-    if (!row.is_current && !row.is_within_grace) {
-      await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
-      return { status: 'reused', userId: row.user_id, sessionId: row.id };
-    }
+    if (rowCount === 1) rotatedToken = candidate;
+  } else if (row.is_last_seen_stale) {
+    await tx.query('UPDATE rampart.sessions SET last_seen_at = now() WHERE id = $1', [row.id]);
+  }
+  return validSession(row, rotatedToken);
+}
 
-    let rotatedToken: string | undefined;
-    if (row.is_current && row.is_due_for_rotation) {
-      const candidate = generateToken();
-      // Guarded by the presented hash: of two requests rotating at once, one wins and the other
-      // carries on with the (now previous, within grace) token it presented.
-      const { rowCount } = await tx.query(
-        `UPDATE rampart.sessions
-            SET previous_token_hash = token_hash, token_hash = $2, rotated_at = now(), last_seen_at = now()
-          WHERE id = $1 AND token_hash = $3`,
-        [row.id, hashToken(candidate), tokenHash],
-      );
-      if (rowCount === 1) rotatedToken = candidate;
-    } else if (row.is_last_seen_stale) {
-      await tx.query('UPDATE rampart.sessions SET last_seen_at = now() WHERE id = $1', [row.id]);
-    }
-
-    return {
-      status: 'valid',
-      ...(rotatedToken === undefined ? {} : { rotatedToken }),
-      user: {
-        id: row.user_id,
-        email: row.email,
-        name: row.name,
-        emailVerified: row.email_verified_at !== null,
-        createdAt: row.user_created_at,
-      },
-      session: {
-        id: row.id,
-        userId: row.user_id,
-        createdAt: row.created_at,
-        authenticatedAt: row.authenticated_at,
-        expiresAt: row.expires_at,
-      },
-    };
-  });
+function validSession(row: SessionRow, rotatedToken?: string): SessionValidation {
+  return {
+    status: 'valid',
+    ...(rotatedToken === undefined ? {} : { rotatedToken }),
+    user: {
+      id: row.user_id,
+      email: row.email,
+      name: row.name,
+      emailVerified: row.email_verified_at !== null,
+      createdAt: row.user_created_at,
+    },
+    session: {
+      id: row.id,
+      userId: row.user_id,
+      createdAt: row.created_at,
+      authenticatedAt: row.authenticated_at,
+      expiresAt: row.expires_at,
+    },
+  };
 }
 
 export interface SessionSummary {

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountServices, PasswordWorkQueue } from '../../src/auth/index.js';
+import type { PasswordWorkTicket } from '../../src/auth/password-work-queue.js';
 import { signIn } from '../../src/auth/sign-in.js';
 import { hashPassword } from '../../src/crypto/password-hash.js';
 import { hashToken } from '../../src/crypto/tokens.js';
@@ -59,7 +60,7 @@ describe('account rows under row-level security', () => {
     expect(seen).toEqual({ users: [{ id: alice.userId }], hashes: [{ user_id: alice.userId }], sessions: [], tokens: [] });
   });
 
-  it('lets a session token hash reach that session and its user only, and no password hash', async () => {
+  it('lets a session token hash reach that session only: no account, no password hash', async () => {
     const alice = await createVerifiedUser(t);
     await createVerifiedUser(t);
     const seen = await t.testDatabase.database.withTenant({ lookupKey: hashToken(alice.browser.sessionToken) }, async (tx) => ({
@@ -67,7 +68,24 @@ describe('account rows under row-level security', () => {
       sessions: (await tx.query<{ user_id: string }>('SELECT user_id FROM rampart.sessions')).rows,
       hashes: (await tx.query('SELECT user_id FROM rampart.password_credentials')).rows,
     }));
-    expect(seen).toEqual({ users: [{ id: alice.userId }], sessions: [{ user_id: alice.userId }], hashes: [] });
+    expect(seen).toEqual({ users: [], sessions: [{ user_id: alice.userId }], hashes: [] });
+  });
+
+  it('validates a session in one statement that reads that session and its own user only', async () => {
+    const alice = await createVerifiedUser(t);
+    const bob = await createVerifiedUser(t);
+    const lookUp = (tokenHash: string) =>
+      t.testDatabase.database.callContextFunction<{ user_id: string; email: string }>('rampart.session_by_token_hash', [
+        tokenHash,
+        3600,
+        3600,
+        60,
+        300,
+      ]);
+    const found = await lookUp(hashToken(alice.browser.sessionToken));
+    expect(found.map((row) => [row.user_id, row.email])).toEqual([[alice.userId, alice.email]]);
+    expect(await lookUp(hashToken(bob.browser.sessionToken))).toEqual([expect.objectContaining({ user_id: bob.userId })]);
+    expect(await lookUp(hashToken('not-a-session-token-at-all-000000000000000'))).toEqual([]);
   });
 });
 
@@ -83,15 +101,21 @@ describe('sign-in racing a password reset', () => {
       mailer: new MemoryOutbox(),
     });
     // The reset commits while the sign-in is busy checking the old password.
-    const queue = new PasswordWorkQueue();
-    const racingQueue = {
-      run: async <T>(work: () => Promise<T>) => {
-        await t.testDatabase.database.transactionAsOwner((tx) =>
-          tx.query('UPDATE rampart.password_credentials SET password_hash = $2 WHERE user_id = $1', [user.userId, resetHash]),
-        );
-        return queue.run(work);
-      },
-    } as PasswordWorkQueue;
+    class RacingQueue extends PasswordWorkQueue {
+      override admit(): PasswordWorkTicket {
+        const ticket = super.admit();
+        return {
+          run: async (work) => {
+            await t.testDatabase.database.transactionAsOwner((tx) =>
+              tx.query('UPDATE rampart.password_credentials SET password_hash = $2 WHERE user_id = $1', [user.userId, resetHash]),
+            );
+            return ticket.run(work);
+          },
+          release: () => ticket.release(),
+        };
+      }
+    }
+    const racingQueue = new RacingQueue();
     const result = await signIn(
       { ...services, passwordWork: racingQueue },
       { email: user.email, password: user.password },

@@ -5,6 +5,7 @@
  * atomically, so the limits hold across requests and instances, and a refused attempt costs no hash.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PasswordWorkQueue } from '../../src/auth/index.js';
 import { SIGN_IN_LIMITS } from '../../src/auth/sign-in-throttle.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
 import { createVerifiedUser, signInRequest, strongPassword, uniqueEmail, waitFor } from '../fixtures/accounts.js';
@@ -28,7 +29,9 @@ vi.mock('../../src/crypto/password-hash.js', async (importOriginal) => {
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  // Room for every parallel attempt below in the password queue: these tests are about the counters,
+  // so none may be refused by the queue first (sign-in-flood.security.test.ts covers the queue).
+  t = await createTestApp({ passwordWork: new PasswordWorkQueue({ maxWaiting: 64 }) });
 });
 afterAll(() => t.close());
 

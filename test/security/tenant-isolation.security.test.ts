@@ -182,6 +182,36 @@ describe('context never outlives its transaction', () => {
     expect(after?.user).toBe('');
   });
 
+  it('runs the queries of a one-statement call as the app role, keyed by the presented hash only', async () => {
+    const presentedHash = 'a'.repeat(64);
+    const context = await db().transactionAsOwner(async (tx) => {
+      await tx.query('SELECT * FROM rampart.session_by_token_hash($1, 3600, 3600, 60, 300)', [presentedHash]);
+      // Still inside the same transaction: what the function left in force for its own queries.
+      const { rows } = await tx.query<{ role: string; key: string; workspace: string; user: string }>(
+        `SELECT current_user AS role, current_setting('rampart.lookup_key', true) AS key,
+                current_setting('rampart.workspace_id', true) AS workspace, current_setting('rampart.user_id', true) AS user`,
+      );
+      return rows[0];
+    });
+    expect(context).toEqual({ role: 'rampart_app', key: presentedHash, workspace: '', user: '' });
+  });
+
+  it('ends the context of a one-statement call with that statement', async () => {
+    // The statement switches to the app role itself; the next user of the connection must not inherit it.
+    await db().callContextFunction('rampart.session_by_token_hash', ['0'.repeat(64), 3600, 3600, 60, 300]);
+    const after = await db().transactionAsOwner(async (tx) =>
+      (
+        await tx.query<{ role: string; key: string; user: string }>(
+          `SELECT current_user AS role,
+                  coalesce(current_setting('rampart.lookup_key', true), '') AS key,
+                  coalesce(current_setting('rampart.user_id', true), '') AS user`,
+        )
+      ).rows[0],
+    );
+    expect(after?.role).not.toBe('rampart_app');
+    expect({ key: after?.key, user: after?.user }).toEqual({ key: '', user: '' });
+  });
+
   it('overrides a context left on the connection at session level instead of inheriting it', async () => {
     // Something (a careless maintenance script, a bug) sets the context for the whole session.
     await db().transactionAsOwner((tx) =>

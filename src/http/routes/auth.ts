@@ -16,6 +16,7 @@ import {
   tooManyAttempts,
   userSchema,
 } from '../schemas.js';
+import { refuseWhenPasswordWorkIsFull } from '../password-work-guard.js';
 import { requestOrigin, type SessionCookies, type SessionGuard } from '../session-guard.js';
 
 export interface AuthRoutesOptions {
@@ -36,9 +37,12 @@ const RESET_ACCEPTED = {
 
 /** `/api/auth/*`: sign-up, email verification, sign-in, sign-out and password reset. */
 export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { services, cookies, requireSession }) => {
+  const passwordWorkGuard = refuseWhenPasswordWorkIsFull(services.passwordWork);
+
   app.post(
     '/api/auth/sign-up',
     {
+      onRequest: passwordWorkGuard,
       schema: {
         tags: ['accounts'],
         summary: 'Create an account; the same answer whether or not the email is registered',
@@ -77,6 +81,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
   app.post(
     '/api/auth/sign-in',
     {
+      onRequest: passwordWorkGuard,
       schema: {
         tags: ['accounts'],
         summary: 'Sign in with email and password; sets the session and CSRF cookies',
@@ -131,6 +136,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
   app.post(
     '/api/auth/password/reset',
     {
+      onRequest: passwordWorkGuard,
       schema: {
         tags: ['accounts'],
         summary: 'Choose a new password with the token of a reset link; ends every session',

@@ -6,6 +6,7 @@ import { resendVerificationEmail } from '../../auth/sign-up.js';
 import { deleteOtherSessions, deleteSession, listSessions } from '../../sessions/sessions.js';
 import { AppError } from '../../server/errors.js';
 import { passwordProblem, passwordSchema, toUserBody, tooManyAttempts, userSchema } from '../schemas.js';
+import { refuseWhenPasswordWorkIsFull } from '../password-work-guard.js';
 import { requestOrigin, type SessionCookies, type SessionGuard } from '../session-guard.js';
 
 export interface MeRoutesOptions {
@@ -48,6 +49,7 @@ export const meRoutes: FastifyPluginAsyncZod<MeRoutesOptions> = async (app, { se
   app.post(
     '/api/me/password',
     {
+      onRequest: refuseWhenPasswordWorkIsFull(services.passwordWork),
       schema: {
         tags: ['me'],
         summary: 'Change the password (needs the current one); ends every other session',

@@ -99,32 +99,22 @@ describe('PasswordWorkQueue admission', () => {
 });
 
 describe('PasswordWorkQueue CPU share', () => {
-  const busyFor = (ms: number) => () => new Promise<number>((resolve) => setTimeout(() => resolve(performance.now()), ms));
+  /** How long after a 40 ms piece of work the next waiter starts, at this share. */
+  async function gapAfterBusySlot(cpuShare: number): Promise<number> {
+    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 1, cpuShare });
+    const first = queue.run(() => new Promise<number>((resolve) => setTimeout(() => resolve(performance.now()), 40)));
+    const second = queue.run(async () => performance.now());
+    return (await second) - (await first);
+  }
 
   it('rests a slot as long as its hash took at a share of 0.5, before the next waiter starts', async () => {
     // Attack: a flood keeping the hash slot busy back to back, so that the event loop and the
     // database on the same cores get no CPU. The slot's rest leaves them half of it.
-    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 1, cpuShare: 0.5 });
-    const first = queue.run(busyFor(40));
-    let secondStartedAt = 0;
-    const second = queue.run(async () => {
-      secondStartedAt = performance.now();
-    });
-    const firstEndedAt = await first;
-    await second;
-    expect(secondStartedAt - firstEndedAt).toBeGreaterThanOrEqual(30);
+    expect(await gapAfterBusySlot(0.5)).toBeGreaterThanOrEqual(30);
   });
 
   it('hands the slot on at once at a share of 1', async () => {
-    const queue = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 1, cpuShare: 1 });
-    const first = queue.run(busyFor(40));
-    let secondStartedAt = 0;
-    const second = queue.run(async () => {
-      secondStartedAt = performance.now();
-    });
-    const firstEndedAt = await first;
-    await second;
-    expect(secondStartedAt - firstEndedAt).toBeLessThan(20);
+    expect(await gapAfterBusySlot(1)).toBeLessThan(20);
   });
 
   it('refuses a share outside (0, 1]', () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../audit/canonical.js';
 import type { SqlExecutor } from '../db/driver.js';
 
 /**
@@ -27,11 +27,10 @@ export type SignInReservation =
     }
   | { allowed: false; retryAfterSeconds: number };
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Counter keys hold hashes, never the typed email or the address in plain form. */
 function counterKeys(email: string, ip: string): { account: string; emailAndIp: string } {
-  return { account: `account:${sha256(email)}`, emailAndIp: `email_ip:${sha256(`${email}\n${ip}`)}` };
+  return { account: `account:${sha256Hex(email)}`, emailAndIp: `email_ip:${sha256Hex(`${email}\n${ip}`)}` };
 }
 
 interface CounterState {

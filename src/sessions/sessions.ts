@@ -140,41 +140,48 @@ export async function validateSessionToken(
     policy.lastSeenWriteIntervalSeconds,
   ]);
   if (row === undefined) return { status: 'invalid' };
-  const isTokenStale = !row.is_current && !row.is_within_grace;
-  const isRotationDue = row.is_current && row.is_due_for_rotation;
-  if (row.is_revoked || row.is_expired || isTokenStale || isRotationDue || row.is_last_seen_stale) {
-    return database.withTenant({ lookupKey: tokenHash }, (tx) => settleSession(tx, row, tokenHash));
-  }
-  return validSession(row);
+  const write = dueWrite(row);
+  if (write === undefined) return validSession(row);
+  return database.withTenant({ lookupKey: tokenHash }, (tx) => settleSession(tx, row, tokenHash, write));
 }
 
-/** The writes a validation calls for: ending the session, rotating its token, or noting it was seen. */
-async function settleSession(tx: SqlExecutor, row: SessionRow, tokenHash: string): Promise<SessionValidation> {
-  if (row.is_revoked || row.is_expired) {
-    await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
-    return { status: row.is_revoked ? 'invalid' : 'expired' };
-  }
-  if (!row.is_current && !row.is_within_grace) {
-    await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
-    return { status: 'reused', userId: row.user_id, sessionId: row.id };
-  }
+type DueWrite = 'end_revoked' | 'end_expired' | 'end_reused' | 'rotate' | 'touch';
 
-  let rotatedToken: string | undefined;
-  if (row.is_current && row.is_due_for_rotation) {
-    const candidate = generateToken();
-    // Guarded by the presented hash: of two requests rotating at once, one wins and the other
-    // carries on with the (now previous, within grace) token it presented.
-    const { rowCount } = await tx.query(
-      `UPDATE rampart.sessions
-          SET previous_token_hash = token_hash, token_hash = $2, rotated_at = now(), last_seen_at = now()
-        WHERE id = $1 AND token_hash = $3`,
-      [row.id, hashToken(candidate), tokenHash],
-    );
-    if (rowCount === 1) rotatedToken = candidate;
-  } else if (row.is_last_seen_stale) {
-    await tx.query('UPDATE rampart.sessions SET last_seen_at = now() WHERE id = $1', [row.id]);
+/** What a validation must write, if anything: decided once, from the read's flags. */
+function dueWrite(row: SessionRow): DueWrite | undefined {
+  if (row.is_revoked) return 'end_revoked';
+  if (row.is_expired) return 'end_expired';
+  if (!row.is_current && !row.is_within_grace) return 'end_reused';
+  if (row.is_current && row.is_due_for_rotation) return 'rotate';
+  if (row.is_last_seen_stale) return 'touch';
+  return undefined;
+}
+
+/** The write a validation calls for: ending the session, rotating its token, or noting it was seen. */
+async function settleSession(tx: SqlExecutor, row: SessionRow, tokenHash: string, write: DueWrite): Promise<SessionValidation> {
+  switch (write) {
+    case 'end_revoked':
+    case 'end_expired':
+    case 'end_reused':
+      await tx.query('DELETE FROM rampart.sessions WHERE id = $1', [row.id]);
+      if (write === 'end_reused') return { status: 'reused', userId: row.user_id, sessionId: row.id };
+      return { status: write === 'end_revoked' ? 'invalid' : 'expired' };
+    case 'rotate': {
+      const candidate = generateToken();
+      // Guarded by the presented hash: of two requests rotating at once, one wins and the other
+      // carries on with the (now previous, within grace) token it presented.
+      const { rowCount } = await tx.query(
+        `UPDATE rampart.sessions
+            SET previous_token_hash = token_hash, token_hash = $2, rotated_at = now(), last_seen_at = now()
+          WHERE id = $1 AND token_hash = $3`,
+        [row.id, hashToken(candidate), tokenHash],
+      );
+      return validSession(row, rowCount === 1 ? candidate : undefined);
+    }
+    case 'touch':
+      await tx.query('UPDATE rampart.sessions SET last_seen_at = now() WHERE id = $1', [row.id]);
+      return validSession(row);
   }
-  return validSession(row, rotatedToken);
 }
 
 function validSession(row: SessionRow, rotatedToken?: string): SessionValidation {

@@ -29,6 +29,9 @@ const SCENARIOS = [
   { name: 'liveness vs hello', baseline: '/hello', rampart: '/api/health/live', server: 'rampart' },
   { name: 'liveness vs hello, access log off', baseline: '/hello', rampart: '/api/health/live', server: 'rampartQuiet' },
   { name: 'signed-in user vs primary-key select', baseline: '/items/42', rampart: '/api/me', server: 'rampart', signedIn: true },
+  // Session read, then the workspace entered with the membership and the permission check in one
+  // statement, then the member list: the cost of a workspace route.
+  { name: 'workspace members vs primary-key select', baseline: '/items/42', rampart: '/api/workspaces/:ws/members', server: 'rampart', signedIn: true },
 ];
 const PORTS = { baseline: 4101, rampart: 4102, rampartQuiet: 4103 };
 
@@ -57,7 +60,33 @@ async function measure(url, { durationSeconds = seconds, headers = {} } = {}) {
   return { rps: result.requests.average, p99: result.latency.p99 };
 }
 
+/**
+ * A workspace with the bench user as its owner and four more members, written directly (the bench
+ * account's email is not verified, which creating one through the API requires).
+ */
+async function createWorkspaceFor(baseUrl, cookie) {
+  const me = await (await fetch(`${baseUrl}/api/me`, { headers: { cookie } })).json();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`INSERT INTO rampart.workspaces (workspace_id, name) VALUES (gen_random_uuid(), 'Bench') RETURNING workspace_id`);
+    const id = rows[0].workspace_id;
+    await client.query(`INSERT INTO rampart.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, me.id]);
+    await client.query(
+      `WITH others AS (
+         INSERT INTO rampart.users (email, name) SELECT 'bench-member-' || g || '-' || $1 || '@example.test', 'Member ' || g
+           FROM generate_series(1, 4) g RETURNING id)
+       INSERT INTO rampart.memberships (workspace_id, user_id, role) SELECT $1, id, 'member' FROM others`,
+      [id],
+    );
+    return id;
+  } finally {
+    await client.end();
+  }
+}
+
 const databaseUrl = await prepareDatabase();
+let workspaceId;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rampart-bench-'));
 const servers = {};
 try {
@@ -69,8 +98,9 @@ try {
   );
   servers.rampart = await startRampart('rampart', { databaseUrl, port: PORTS.rampart, logLevel: 'info', dataDir });
   servers.rampartQuiet = await startRampart('rampart (quiet)', { databaseUrl, port: PORTS.rampartQuiet, logLevel: 'warn', dataDir });
-  const at = (server, route) => `http://127.0.0.1:${PORTS[server]}${route}`;
+  const at = (server, route) => `http://127.0.0.1:${PORTS[server]}${route.replace(':ws', workspaceId)}`;
   const sessionHeaders = { cookie: await signUpAndSignIn(at('rampart', '')) };
+  workspaceId = await createWorkspaceFor(at('rampart', ''), sessionHeaders.cookie);
   const rampartHeaders = (scenario) => (scenario.signedIn ? sessionHeaders : {});
 
   const samples = new Map();

@@ -7,10 +7,22 @@ export const AUDIT_ACTIONS = {
   // The audit log itself
   'audit.exported': 'A workspace audit log was exported (JSON Lines or CSV)',
   'audit.purged': 'Events older than the retention period were removed, leaving a signed checkpoint',
-  // Workspaces (issue 5 records these)
+  // Workspaces, members and invitations: recorded in the workspace's log
   'workspace.created': 'A workspace was created',
   'workspace.renamed': 'A workspace was renamed',
-  'workspace.deleted': 'A workspace was scheduled for deletion',
+  'workspace.deleted': 'A workspace was scheduled for deletion (purged after the grace period)',
+  'workspace.ownership_transferred': 'The owner made another member the owner and became an admin',
+  'member.joined': 'A user accepted an invitation and became a member',
+  'member.role_changed': "A member's role was changed",
+  'member.removed': 'A member was removed from the workspace',
+  'member.left': 'A member left the workspace',
+  'invitation.created': 'Someone was invited by email, with a role',
+  'invitation.resent': 'An invitation was sent again with a new link (the previous link stopped working)',
+  'invitation.revoked': 'A pending invitation was revoked',
+  // The platform super-admin flag: recorded in the platform log (and its uses in the workspace's log too)
+  'platform.admin_granted': 'A user was made a platform super-admin (CLI only)',
+  'platform.admin_revoked': "A user's platform super-admin flag was removed (CLI only)",
+  'platform.workspace_accessed': 'A platform super-admin who is not a member read a workspace (support access)',
   // Accounts: recorded in the user's own account log
   'account.signed_up': 'An account was created (its email not yet verified)',
   'account.sign_up_repeated': 'Someone tried to sign up again with the email of this account (the owner was emailed)',

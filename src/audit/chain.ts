@@ -11,8 +11,14 @@ export type AuditActor =
   | { type: 'super_admin'; id: string }
   | { type: 'system' };
 
-/** Which log: a workspace's, or a user's own account log (sign-ins and other account events). */
-export type AuditScope = { workspaceId: string } | { userId: string };
+/**
+ * Which log: a workspace's, a user's own account log (sign-ins and other account events), or the
+ * platform log (the super-admin flag: every grant, revocation and use).
+ */
+export type AuditScope = { workspaceId: string } | { userId: string } | { platform: true };
+
+/** The platform log is one chain; its owner id is fixed. */
+export const PLATFORM_CHAIN_ID = '00000000-0000-0000-0000-000000000000';
 
 export interface AuditEventInput {
   action: AuditAction;
@@ -44,6 +50,7 @@ const HEX_256 = /^[0-9a-f]{64}$/;
 const CHAINS = {
   workspace: { events: 'rampart.audit_events', heads: 'rampart.audit_chain_heads', owner: 'workspace_id' },
   account: { events: 'rampart.account_audit_events', heads: 'rampart.account_audit_chain_heads', owner: 'user_id' },
+  platform: { events: 'rampart.platform_audit_events', heads: 'rampart.platform_audit_chain_heads', owner: 'chain_id' },
 } as const;
 type ChainKind = keyof typeof CHAINS;
 
@@ -54,9 +61,11 @@ interface ChainRef {
 }
 
 function chainOf(scope: AuditScope): ChainRef {
-  return 'workspaceId' in scope
-    ? { kind: 'workspace', ownerId: canonicalUuid(scope.workspaceId, 'scope.workspaceId'), chain: CHAINS.workspace }
-    : { kind: 'account', ownerId: canonicalUuid(scope.userId, 'scope.userId'), chain: CHAINS.account };
+  if ('workspaceId' in scope) {
+    return { kind: 'workspace', ownerId: canonicalUuid(scope.workspaceId, 'scope.workspaceId'), chain: CHAINS.workspace };
+  }
+  if ('userId' in scope) return { kind: 'account', ownerId: canonicalUuid(scope.userId, 'scope.userId'), chain: CHAINS.account };
+  return { kind: 'platform', ownerId: PLATFORM_CHAIN_ID, chain: CHAINS.platform };
 }
 
 interface StoredEvent {
@@ -226,10 +235,13 @@ export class AuditLog {
   async verify(tx: SqlExecutor, scope: AuditScope): Promise<ChainVerification> {
     const target = chainOf(scope);
     const { kind, ownerId, chain } = target;
-    const { rows: context } = await tx.query<{ owner: string | null }>(
-      `SELECT rampart.${kind === 'workspace' ? 'current_workspace_id' : 'current_user_id'}()::text AS owner`,
-    );
-    if (context[0]?.owner !== ownerId) throw new TypeError(`verify ${kind} ${ownerId} inside its own tenant context`);
+    // The platform log has no tenant of its own: a super-admin's context (or a BYPASSRLS owner) reads it.
+    if (kind !== 'platform') {
+      const { rows: context } = await tx.query<{ owner: string | null }>(
+        `SELECT rampart.${kind === 'workspace' ? 'current_workspace_id' : 'current_user_id'}()::text AS owner`,
+      );
+      if (context[0]?.owner !== ownerId) throw new TypeError(`verify ${kind} ${ownerId} inside its own tenant context`);
+    }
 
     const broken = (events: number, reason: string, at: { seq: number; id: string } | null = null): ChainVerification => ({
       ok: false,

@@ -2,6 +2,7 @@ export { AUDIT_ACTIONS, isAuditAction, type AuditAction } from './actions.js';
 export {
   AuditLog,
   GENESIS_HASH,
+  PLATFORM_CHAIN_ID,
   type AuditActor,
   type AuditEventInput,
   type AuditScope,

@@ -11,13 +11,14 @@ export const AUDIT_USAGE = `Usage:
   rampart audit verify [--workspace ID]   walk every audit chain (or one workspace's) and report the first broken link
   rampart audit purge [--workspace ID]    remove events older than RAMPART_AUDIT_RETENTION_DAYS, leaving signed checkpoints
 
-Without --workspace, every workspace and account chain: that needs an owner with BYPASSRLS.`;
+Without --workspace, every workspace and account chain and the platform log: that needs an owner with BYPASSRLS.`;
 
 /** Exit codes: 0 every chain verifies (or was purged), 2 a chain is broken, 64 usage error. */
 const EXIT_BROKEN = 2;
 const EXIT_USAGE = 64;
 
-const describe = (scope: AuditScope) => ('workspaceId' in scope ? `workspace ${scope.workspaceId}` : `account ${scope.userId}`);
+const describe = (scope: AuditScope) =>
+  'workspaceId' in scope ? `workspace ${scope.workspaceId}` : 'userId' in scope ? `account ${scope.userId}` : 'platform log';
 
 /**
  * Every chain in the database. Reading across workspaces needs an owner that row-level security does
@@ -43,7 +44,7 @@ async function listChains(database: Database): Promise<AuditScope[]> {
         UNION SELECT user_id FROM rampart.account_audit_chain_heads
         UNION SELECT DISTINCT user_id FROM rampart.account_audit_events ORDER BY id`,
     );
-    return [...workspaces.map((r) => ({ workspaceId: r.id })), ...users.map((r) => ({ userId: r.id }))];
+    return [...workspaces.map((r) => ({ workspaceId: r.id })), ...users.map((r) => ({ userId: r.id })), { platform: true }];
   });
 }
 
@@ -51,6 +52,16 @@ function parseWorkspaceOption(args: readonly string[]): { workspaceId?: string }
   if (args.length === 0) return {};
   if (args.length === 2 && args[0] === '--workspace' && isUuid(args[1] ?? '')) return { workspaceId: args[1]!.toLowerCase() };
   return 'invalid';
+}
+
+/**
+ * Verifies one chain in its own context, as requests would read it. The platform log has no tenant:
+ * only an owner that row-level security does not bind reads it whole (listing every chain needs one).
+ */
+function verifyChain(database: Database, auditLog: AuditLog, scope: AuditScope) {
+  if ('workspaceId' in scope) return database.withTenant({ workspaceId: scope.workspaceId }, (tx) => auditLog.verify(tx, scope));
+  if ('userId' in scope) return database.withTenant({ userId: scope.userId }, (tx) => auditLog.verify(tx, scope));
+  return database.transactionAsOwner((tx) => auditLog.verify(tx, scope));
 }
 
 /** `rampart audit …`: prints one line per chain on stdout and returns the exit code. */
@@ -85,10 +96,9 @@ export async function runAuditCommand(args: readonly string[], config: RampartCo
     }
     let isEveryChainWhole = true;
     for (const scope of chains) {
-      const context = 'workspaceId' in scope ? { workspaceId: scope.workspaceId } : { userId: scope.userId };
       // A chain so damaged that reading it fails is reported like any other broken chain, and the
       // walk goes on to the next one.
-      const result = await database.withTenant(context, (tx) => auditLog.verify(tx, scope)).catch(
+      const result = await verifyChain(database, auditLog, scope).catch(
         (error: unknown) =>
           ({ ok: false, events: 0, firstBadEvent: null, reason: `could not be read (${errorMessage(error)})` }) as const,
       );

@@ -5,6 +5,7 @@ import { formatConfigProblems, parseConfig, type RampartConfig } from '../server
 import { errorMessage } from '../server/errors.js';
 import { createLogger } from '../server/logger.js';
 import { migrateDatabase, openConfiguredDatabase, startServer } from '../server/start.js';
+import { ADMIN_USAGE, runAdminCommand } from './admin.js';
 import { AUDIT_USAGE, runAuditCommand } from './audit.js';
 import { readEnvironment } from './environment.js';
 
@@ -14,6 +15,7 @@ Commands:
   start     migrate the database, then serve the API (stops cleanly on SIGTERM or SIGINT)
   migrate   apply pending database migrations and exit
   audit     verify the audit log's hash chains, or purge events past retention (rampart audit --help)
+  admin     grant, revoke or list platform super-admins (rampart admin --help)
   help      show this text
 
 Configuration comes from the environment and an optional .env file; see the README.`;
@@ -71,7 +73,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${AUDIT_USAGE}\n`);
     return 0;
   }
-  if (command !== 'start' && command !== 'migrate' && command !== 'audit') {
+  if (command === 'admin' && (argv[1] === undefined || argv[1] === '--help')) {
+    process.stdout.write(`${ADMIN_USAGE}\n`);
+    return 0;
+  }
+  if (command !== 'start' && command !== 'migrate' && command !== 'audit' && command !== 'admin') {
     process.stderr.write(`rampart: unknown command "${command}"\n\n${USAGE}\n`);
     return 64;
   }
@@ -80,6 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   try {
     if (command === 'audit') return await runAuditCommand(argv.slice(1), config, logger);
+    if (command === 'admin') return await runAdminCommand(argv.slice(1), config, logger);
     if (command === 'start') {
       const { app } = await startServer(config, logger);
       stopOnSignals(app, logger);

@@ -29,6 +29,20 @@ function assertOptionalUuid(value: string | null | undefined, name: string): voi
   }
 }
 
+/** How `withWorkspace` holds the memberships it reads until the transaction ends. */
+export type WorkspaceLock = 'none' | 'share' | 'update';
+
+/** What entering a workspace learns about the caller, in the same statement. */
+export interface WorkspaceAccessRow {
+  /** The caller's role there, or null when not a member. */
+  role: string | null;
+  /** The role of `otherUserId` there, or null when not a member (or not asked). */
+  otherRole: string | null;
+  /** False when the workspace does not exist or has been deleted. */
+  isWorkspaceActive: boolean;
+  isPlatformAdmin: boolean;
+}
+
 /** The functions of the migrations that enter the tenant context themselves (see `callContextFunction`). */
 export type ContextFunction = 'rampart.session_by_token_hash';
 
@@ -88,6 +102,50 @@ export class Database {
       );
       // Request code gets `query` only: one parameterised statement per call, no scripts.
       return fn({ query: (text, params) => tx.query(text, params) });
+    });
+  }
+
+  /**
+   * Like `withTenant({ workspaceId, userId })`, but the statement that enters the context also returns
+   * the caller's membership of that workspace (and, with `otherUserId`, another member's), so the
+   * permission check costs no round trip of its own. `lock` holds the membership still until the
+   * transaction ends: `'share'` for writes (a role change waits for them), `'update'` for membership
+   * changes (both rows, in id order). `fn` decides what the membership allows; what it throws rolls
+   * the transaction back.
+   *
+   * @example
+   * await database.withWorkspace({ workspaceId, userId, lock: 'share' }, async (tx, access) => {
+   *   if (access.role === null) throw new AppError('NOT_FOUND');
+   *   …
+   * });
+   */
+  async withWorkspace<T>(
+    options: { workspaceId: string; userId: string; lock: WorkspaceLock; otherUserId?: string | undefined },
+    fn: (tx: SqlExecutor, access: WorkspaceAccessRow) => Promise<T>,
+  ): Promise<T> {
+    assertOptionalUuid(options.workspaceId, 'workspaceId');
+    assertOptionalUuid(options.userId, 'userId');
+    assertOptionalUuid(options.otherUserId, 'otherUserId');
+    return this.transactionAsOwner(async (tx) => {
+      const { rows } = await tx.query<{
+        role: string | null;
+        other_role: string | null;
+        workspace_is_active: boolean;
+        is_platform_admin: boolean;
+      }>('SELECT * FROM rampart.enter_workspace_context($1, $2, $3, $4)', [
+        options.workspaceId,
+        options.userId,
+        options.lock,
+        options.otherUserId ?? '',
+      ]);
+      const row = rows[0]!;
+      const access: WorkspaceAccessRow = {
+        role: row.role,
+        otherRole: row.other_role,
+        isWorkspaceActive: row.workspace_is_active,
+        isPlatformAdmin: row.is_platform_admin,
+      };
+      return fn({ query: (text, params) => tx.query(text, params) }, access);
     });
   }
 

@@ -9,6 +9,7 @@
 export { createMailer, createSmtpMailer, MemoryOutbox, type Mailer, type MailMessage, type OutboxMessage } from './mailer.js';
 export {
   accountLockedMessage,
+  invitationMessage,
   passwordChangedMessage,
   passwordResetMessage,
   signUpAttemptMessage,

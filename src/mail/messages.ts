@@ -227,3 +227,26 @@ export function passwordChangedMessage(input: { name: string; resetLink: string 
     ['If you did this, no action is needed. If you did not, reset your password now:', { href: resetLink }],
   ]);
 }
+
+/**
+ * The invitation to join a workspace. `link` is the one-time invitation link
+ * (`${PUBLIC_URL}/invitations/accept?token=…`), valid 7 days. The inviter's and the workspace's
+ * names come from users, so both are flattened and capped like every name in a message.
+ *
+ * @example
+ * const content = invitationMessage({ inviterName: 'Ann', workspaceName: 'Acme', role: 'member', link });
+ * await mailer.send({ to: 'bob@example.com', ...content });
+ */
+export function invitationMessage(
+  input: { inviterName: string; workspaceName: string; role: string; link: string } & MessageOptions,
+): MessageContent {
+  const app = appNameOf(input);
+  const link = httpLink(input.link, 'link');
+  const inviter = displayName(input.inviterName) || 'A member';
+  const workspace = displayName(input.workspaceName);
+  return render(`${inviter} invited you to ${workspace} on ${app}`, '', [
+    [`${inviter} invited you to join the workspace "${workspace}" on ${app} as ${displayName(input.role)}. To accept, open this link while signed in with this email address:`, { href: link }],
+    ['The link is valid for 7 days and works once.'],
+    ['If you did not expect this invitation, you can ignore this email.'],
+  ]);
+}

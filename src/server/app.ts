@@ -15,13 +15,26 @@ import type { Migration } from '../db/migrate.js';
 import { authRoutes } from '../http/routes/auth.js';
 import { healthRoutes } from '../http/routes/health.js';
 import { meRoutes } from '../http/routes/me.js';
-import { createSessionGuard, SessionCookies } from '../http/session-guard.js';
+import { workspaceRoutes } from '../http/routes/workspaces.js';
+import { createSessionGuard, SessionCookies, type SessionGuard } from '../http/session-guard.js';
+import { collectWorkspaceRoutes, WorkspaceAccess, type WorkspaceRoute } from '../http/workspace-guard.js';
 import type { Mailer } from '../mail/index.js';
 import type { RampartConfig } from './config.js';
 import { AppError } from './errors.js';
 import { installErrorHandling, sendProblem, toAppError } from './error-handler.js';
 import { RequestLogController } from './request-logging.js';
 import { securityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route under `/api/workspaces/:ws` with the action it declared (the attack matrix reads it). */
+    workspaceRoutes: readonly WorkspaceRoute[];
+    /** Enters a workspace with the permission check, for routes added next to Rampart's own. */
+    workspaceAccess: WorkspaceAccess;
+    /** The session guard (a pre-handler), for routes added next to Rampart's own. */
+    requireSession: SessionGuard;
+  }
+}
 
 /** Bodies larger than this are refused with 413 before they are parsed. */
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -89,6 +102,8 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app);
+  // Before any route: every workspace route must declare its action, and the list feeds the tests.
+  app.decorate('workspaceRoutes', collectWorkspaceRoutes(app));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON is the only body the API accepts; Fastify's default text/plain parser would let a
@@ -157,6 +172,10 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   const requireSession = createSessionGuard(services, cookies);
   await typed.register(authRoutes, { services, cookies, requireSession });
   await typed.register(meRoutes, { services, cookies, requireSession });
+  const workspaceAccess = new WorkspaceAccess(services);
+  app.decorate('workspaceAccess', workspaceAccess);
+  app.decorate('requireSession', requireSession);
+  await typed.register(workspaceRoutes, { services, requireSession, access: workspaceAccess });
   typed.get('/api/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
 
   return app;

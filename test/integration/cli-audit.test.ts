@@ -68,6 +68,7 @@ describe('rampart audit', () => {
     expect(result.stdout).toContain(`workspace ${ids.workspaceA}: ok, 1 event(s)`);
     expect(result.stdout).toContain(`workspace ${ids.workspaceB}: ok, 1 event(s)`);
     expect(result.stdout).toContain(`account ${ids.alice}: ok, 1 event(s)`);
+    expect(result.stdout).toContain('platform log: ok, 0 event(s)');
   });
 
   it('names the first broken event and exits 2 when a chain was tampered with', async () => {
@@ -90,7 +91,7 @@ describe('rampart audit', () => {
     expect(result.stdout).toContain(`workspace ${ids.workspaceB}: not purged: refusing to purge a broken chain`);
     // Two workspaces and three users (Carol has no account events yet, but is listed all the same),
     // less workspace B, tampered with above.
-    expect(result.stdout).toMatch(/removed 0 event\(s\) recorded before .+ from 4 chain\(s\)\n$/);
+    expect(result.stdout).toMatch(/removed 0 event\(s\) recorded before .+ from 5 chain\(s\)\n$/);
     expect(audit(['purge', '--workspace', ids.workspaceA]).status).toBe(0);
   });
 

@@ -1,8 +1,9 @@
 /**
  * Attack: a stolen copy of the database (a leaked backup, a read-only SQL injection elsewhere, a
  * curious operator). After a full sign-up → verify → sign-in → reset → sign-in → change-password
- * cycle, no column of any table may hold a password, a session token, a CSRF token, or a
- * verification or reset token in usable form — only hashes that cannot be turned back into them.
+ * cycle, and a workspace invitation accepted and another pending, no column of any table may hold
+ * a password, a session token, a CSRF token, or a verification, reset or invitation token in usable
+ * form — only hashes that cannot be turned back into them.
  * The same secrets must not appear in any log line either.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,12 +66,39 @@ describe('a full account cycle leaves no usable secret in the database', () => {
     const fourth = browserFrom(await signInRequest(t.app, email, finalPassword));
     secrets.push(fourth.sessionToken, fourth.csrfToken);
 
+    // A workspace with one invitation accepted and one still pending: neither link may be in the dump.
+    const workspace = await t.app.inject({ method: 'POST', url: '/api/workspaces', headers: fourth.headers(), payload: { name: 'Leak' } });
+    const workspaceId = workspace.json<{ id: string }>().id;
+    const inviteeEmail = uniqueEmail('leak-invitee');
+    const inviteePassword = strongPassword();
+    secrets.push(inviteePassword);
+    await t.app.inject({ method: 'POST', url: '/api/auth/sign-up', payload: { email: inviteeEmail, password: inviteePassword, name: 'Invitee' } });
+    const inviteeVerification = await waitFor(() => tokenFromOutbox(t, inviteeEmail, '/verify-email'));
+    secrets.push(inviteeVerification);
+    await t.app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: inviteeVerification } });
+    const invitee = browserFrom(await signInRequest(t.app, inviteeEmail, inviteePassword));
+    secrets.push(invitee.sessionToken, invitee.csrfToken);
+    for (const invited of [inviteeEmail, uniqueEmail('leak-pending')]) {
+      const invite = await t.app.inject({
+        method: 'POST',
+        url: `/api/workspaces/${workspaceId}/invitations`,
+        headers: fourth.headers(),
+        payload: { email: invited, role: 'member' },
+      });
+      expect(invite.statusCode).toBe(201);
+      secrets.push(await waitFor(() => tokenFromOutbox(t, invited, '/invitations/accept')));
+    }
+    const accepted = await t.app.inject({ method: 'POST', url: '/api/invitations/accept', headers: invitee.headers(), payload: { token: secrets.at(-2)! } });
+    expect(accepted.statusCode).toBe(200);
+
     const dump = await t.testDatabase.database.transactionAsOwner(async (tx) => {
       const { rows: tables } = await tx.query<{ name: string }>(
         `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
           WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`,
       );
-      expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['rampart.users', 'rampart.sessions', 'rampart.account_tokens']));
+      expect(tables.map((table) => table.name)).toEqual(
+        expect.arrayContaining(['rampart.users', 'rampart.sessions', 'rampart.account_tokens', 'rampart.invitations']),
+      );
       const texts: string[] = [];
       for (const table of tables) {
         const { rows } = await tx.query<{ row: string }>(`SELECT t::text AS row FROM ${table.name} t`);

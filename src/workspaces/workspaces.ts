@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/index.js';
+import type { RequestOrigin } from '../auth/account-services.js';
+import type { Database } from '../db/database.js';
+import type { SqlExecutor } from '../db/driver.js';
+import { recordWorkspaceEvent, type MemberActor, type WorkspaceActor } from './actor.js';
+import type { Role } from './permissions.js';
+
+/** How long a deleted workspace is kept, unreachable, before the purge may remove it. */
+export const WORKSPACE_DELETION_GRACE_DAYS = 30;
+
+export interface WorkspaceSummary {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+/**
+ * Creates a workspace with its creator as the Owner, and records it in the new workspace's log.
+ *
+ * @example
+ * const workspace = await createWorkspace(database, auditLog, { userId, name: 'Acme', origin });
+ */
+export async function createWorkspace(
+  database: Database,
+  auditLog: AuditLog,
+  options: { userId: string; name: string; origin: RequestOrigin },
+): Promise<WorkspaceSummary> {
+  const workspaceId = randomUUID();
+  return database.withTenant({ workspaceId, userId: options.userId }, async (tx) => {
+    const { rows } = await tx.query<{ created_at: Date }>(
+      'INSERT INTO rampart.workspaces (workspace_id, name) VALUES ($1, $2) RETURNING created_at',
+      [workspaceId, options.name],
+    );
+    await tx.query(`INSERT INTO rampart.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [
+      workspaceId,
+      options.userId,
+    ]);
+    const actor: MemberActor = { workspaceId, userId: options.userId, role: 'owner', origin: options.origin };
+    await recordWorkspaceEvent(auditLog, tx, actor, {
+      action: 'workspace.created',
+      target: { type: 'workspace', id: workspaceId },
+      details: { name: options.name },
+    });
+    return { id: workspaceId, name: options.name, createdAt: rows[0]!.created_at };
+  });
+}
+
+/** The workspaces a user belongs to (deleted ones excluded), oldest first, with their role. */
+export async function listWorkspacesOfUser(database: Database, userId: string): Promise<(WorkspaceSummary & { role: Role })[]> {
+  return database.withTenant({ userId }, async (tx) => {
+    // RLS: in the account context a user sees only their own memberships and those workspaces.
+    const { rows } = await tx.query<{ id: string; name: string; role: Role; created_at: Date }>(
+      `SELECT w.workspace_id AS id, w.name, m.role, w.created_at
+         FROM rampart.memberships m JOIN rampart.workspaces w ON w.workspace_id = m.workspace_id
+        WHERE m.user_id = $1 AND w.deleted_at IS NULL
+        ORDER BY w.created_at, w.workspace_id`,
+      [userId],
+    );
+    return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, createdAt: row.created_at }));
+  });
+}
+
+/** The workspace of the transaction's context. */
+export async function readWorkspace(tx: SqlExecutor): Promise<WorkspaceSummary> {
+  const { rows } = await tx.query<{ id: string; name: string; created_at: Date }>(
+    'SELECT workspace_id AS id, name, created_at FROM rampart.workspaces',
+  );
+  const row = rows[0]!;
+  return { id: row.id, name: row.name, createdAt: row.created_at };
+}
+
+export async function renameWorkspace(
+  tx: SqlExecutor,
+  auditLog: AuditLog,
+  options: { actor: WorkspaceActor; name: string },
+): Promise<WorkspaceSummary> {
+  const before = await readWorkspace(tx);
+  if (before.name === options.name) return before;
+  await tx.query('UPDATE rampart.workspaces SET name = $1, updated_at = now()', [options.name]);
+  await recordWorkspaceEvent(auditLog, tx, options.actor, {
+    action: 'workspace.renamed',
+    target: { type: 'workspace', id: before.id },
+    details: { from: before.name, to: options.name },
+  });
+  return { ...before, name: options.name };
+}
+
+export type WorkspaceDeletion = { status: 'deleted'; deletedAt: Date; purgeAfter: Date } | { status: 'confirmation_mismatch' };
+
+/**
+ * Soft-deletes the workspace of the context: from now on no route reaches it, and after the grace
+ * period the purge may remove it. The caller must type the workspace's name back, exactly.
+ */
+export async function deleteWorkspace(
+  tx: SqlExecutor,
+  auditLog: AuditLog,
+  options: { actor: WorkspaceActor; confirmName: string },
+): Promise<WorkspaceDeletion> {
+  const workspace = await readWorkspace(tx);
+  if (workspace.name !== options.confirmName) return { status: 'confirmation_mismatch' };
+  const { rows } = await tx.query<{ deleted_at: Date; purge_after: Date }>(
+    `UPDATE rampart.workspaces
+        SET deleted_at = now(), purge_after = now() + make_interval(days => $1), updated_at = now()
+      RETURNING deleted_at, purge_after`,
+    [WORKSPACE_DELETION_GRACE_DAYS],
+  );
+  const row = rows[0]!;
+  await recordWorkspaceEvent(auditLog, tx, options.actor, {
+    action: 'workspace.deleted',
+    target: { type: 'workspace', id: workspace.id },
+    details: { name: workspace.name, purgeAfter: row.purge_after.toISOString() },
+  });
+  return { status: 'deleted', deletedAt: row.deleted_at, purgeAfter: row.purge_after };
+}

@@ -6,9 +6,11 @@
 ALTER TABLE rampart.workspaces ADD COLUMN purge_after timestamptz;
 ALTER TABLE rampart.workspaces ADD CONSTRAINT workspaces_deletion_check
   CHECK ((deleted_at IS NULL) = (purge_after IS NULL));
--- Names are trimmed single-line text (the request schema says so; this is the last line).
+-- Names are trimmed single-line text, without bidirectional overrides: the request schema refuses
+-- exactly this set first; this is the last line. Spelled as code points, not [[:cntrl:]], whose
+-- meaning depends on the collation.
 ALTER TABLE rampart.workspaces ADD CONSTRAINT workspaces_name_text_check
-  CHECK (name = btrim(name) AND name !~ '[[:cntrl:]]');
+  CHECK (name = btrim(name) AND name !~ '[\u0001-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]');
 
 -- Invitations: one pending invitation per address and workspace (sending again replaces its token),
 -- for any role but owner (ownership moves only by an explicit transfer). The token is stored as its

@@ -62,9 +62,16 @@ export async function setPlatformAdmin(
   });
 }
 
-/** The super-admins' addresses. Reading every account needs an owner RLS does not bind. */
+/**
+ * The super-admins' addresses. Reading every account needs an owner RLS does not bind; with any
+ * other owner the list would come back empty — a false "none" — so it is refused instead.
+ */
 async function listPlatformAdmins(database: Database): Promise<{ email: string; grantedAt: Date }[]> {
   return database.transactionAsOwner(async (tx) => {
+    const { rows: owner } = await tx.query<{ unbound: boolean }>(
+      'SELECT rolsuper OR rolbypassrls AS unbound FROM pg_roles WHERE rolname = current_user',
+    );
+    if (owner[0]?.unbound !== true) throw new Error('listing the platform super-admins needs a database owner with BYPASSRLS');
     const { rows } = await tx.query<{ email: string; granted_at: Date }>(
       `SELECT u.email, a.granted_at FROM rampart.platform_admins a JOIN rampart.users u ON u.id = a.user_id ORDER BY a.granted_at`,
     );

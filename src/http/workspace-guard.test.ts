@@ -12,6 +12,15 @@ describe('collectWorkspaceRoutes', () => {
     }).rejects.toThrow(/must declare its action with requirePermission/);
   });
 
+  it('refuses a workspace route whose workspace parameter has another name, which the matrix would miss', async () => {
+    const app = Fastify();
+    collectWorkspaceRoutes(app);
+    await expect(async () => {
+      app.get('/api/workspaces/:workspaceId/reports', requirePermission('content:read'), () => ({}));
+      await app.ready();
+    }).rejects.toThrow(/names its workspace parameter :ws/);
+  });
+
   it('lists each workspace route once with its action, leaving out the HEAD twin of a GET and other routes', async () => {
     const app = Fastify();
     const routes = collectWorkspaceRoutes(app);

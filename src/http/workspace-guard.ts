@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccountServices } from '../auth/account-services.js';
 import type { SqlExecutor } from '../db/driver.js';
 import type { WorkspaceLock } from '../db/database.js';
+import { isUuid } from '../db/uuid.js';
 import { AppError } from '../server/errors.js';
 import {
   hasRoleAtLeast,
@@ -26,6 +27,8 @@ declare module 'fastify' {
 
 /** Every route under this prefix acts inside the workspace its path names. */
 export const WORKSPACE_ROUTE_PREFIX = '/api/workspaces/:ws';
+/** Any route with a parameter right after `/api/workspaces/` is a workspace route, whatever its name. */
+const WORKSPACE_ROUTE_PATTERN = /^\/api\/workspaces\/:/;
 
 /**
  * Declares the action of the permission table a workspace route performs. The route's handler enters
@@ -55,7 +58,10 @@ export interface WorkspaceRoute {
 export function collectWorkspaceRoutes(app: FastifyInstance): readonly WorkspaceRoute[] {
   const routes: WorkspaceRoute[] = [];
   app.addHook('onRoute', (route) => {
-    if (route.url !== WORKSPACE_ROUTE_PREFIX && !route.url.startsWith(`${WORKSPACE_ROUTE_PREFIX}/`)) return;
+    if (!WORKSPACE_ROUTE_PATTERN.test(route.url)) return;
+    if (route.url !== WORKSPACE_ROUTE_PREFIX && !route.url.startsWith(`${WORKSPACE_ROUTE_PREFIX}/`)) {
+      throw new Error(`${route.url}: a workspace route names its workspace parameter :ws`);
+    }
     const permission = route.config?.permission;
     if (!isPermission(permission)) {
       throw new Error(`${String(route.method)} ${route.url} must declare its action with requirePermission(…)`);
@@ -68,10 +74,10 @@ export function collectWorkspaceRoutes(app: FastifyInstance): readonly Workspace
   return routes;
 }
 
-/** The workspace of the route's path, in canonical form (the schema has checked it is a UUID). */
+/** The workspace of the route's path, in canonical form; anything but a UUID names no workspace. */
 function workspaceIdOf(request: FastifyRequest): string {
   const { ws } = request.params as { ws?: unknown };
-  if (typeof ws !== 'string') throw new TypeError('a workspace route needs a :ws path parameter');
+  if (typeof ws !== 'string' || !isUuid(ws)) throw new AppError('NOT_FOUND', { publicMessage: 'No such workspace.' });
   return ws.toLowerCase();
 }
 

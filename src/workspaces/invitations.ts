@@ -137,9 +137,9 @@ export async function acceptInvitation(
   const tokenHash = hashToken(token);
   // The lookup key opens the one invitation whose token was presented; the rest of the transaction
   // then acts inside that invitation's workspace.
-  return database.withTenant({ userId: user.id, lookupKey: tokenHash }, async (tx) => {
-    const { rows } = await tx.query<{ workspace_id: string; id: string; email: string; role: AssignableRole; is_expired: boolean }>(
-      `SELECT workspace_id, id, email, role, expires_at <= now() AS is_expired
+  return database.withTenant({ userId: user.id, lookupKey: tokenHash }, async (tx): Promise<InvitationAcceptance> => {
+    const { rows } = await tx.query<{ workspace_id: string; id: string; email: string; invited_by: string | null; is_expired: boolean }>(
+      `SELECT workspace_id, id, email, invited_by, expires_at <= now() AS is_expired
          FROM rampart.invitations WHERE token_hash = $1`,
       [tokenHash],
     );
@@ -159,17 +159,29 @@ export async function acceptInvitation(
     const { rows: existing } = await tx.query('SELECT 1 FROM rampart.memberships WHERE user_id = $1', [user.id]);
     if (existing.length > 0) return { status: 'already_member' as const };
 
-    // Deleted first: of two requests accepting the same link at once, the second waits on this row
-    // and then finds it gone.
-    const { rowCount: consumed } = await tx.query('DELETE FROM rampart.invitations WHERE id = $1', [invitation.id]);
-    if (consumed === 0) return { status: 'invalid' as const };
-    await tx.query('INSERT INTO rampart.memberships (user_id, role) VALUES ($1, $2)', [user.id, invitation.role]);
-    const actor: MemberActor = { workspaceId: invitation.workspace_id, userId: user.id, role: invitation.role, origin: options.origin };
+    // Consumed first, and only as presented: of two requests accepting the same link at once, the
+    // second waits on this row and then finds it gone; a link replaced meanwhile (sent again) no
+    // longer matches. The role is the one of the row consumed.
+    const { rows: consumed } = await tx.query<{ role: AssignableRole }>(
+      'DELETE FROM rampart.invitations WHERE id = $1 AND token_hash = $2 AND expires_at > now() RETURNING role',
+      [invitation.id, tokenHash],
+    );
+    const role = consumed[0]?.role;
+    if (role === undefined) return { status: 'invalid' };
+    // The invitation is worth what its sender still is: an inviter since removed, or demoted below
+    // the role they offered, cannot bring anyone in (no way back in for a removed admin). Such an
+    // invitation is void: it stays consumed.
+    const { rows: inviter } = await tx.query<{ role: Role }>('SELECT role FROM rampart.memberships WHERE user_id = $1', [
+      invitation.invited_by,
+    ]);
+    if (inviter[0] === undefined || roleRank(inviter[0].role) < roleRank(role)) return { status: 'invalid' };
+    await tx.query('INSERT INTO rampart.memberships (user_id, role) VALUES ($1, $2)', [user.id, role]);
+    const actor: MemberActor = { workspaceId: invitation.workspace_id, userId: user.id, role, origin: options.origin };
     await recordWorkspaceEvent(auditLog, tx, actor, {
       action: 'member.joined',
       target: { type: 'invitation', id: invitation.id },
-      details: { role: invitation.role },
+      details: { role, invitedBy: invitation.invited_by },
     });
-    return { status: 'accepted' as const, workspace: { id: invitation.workspace_id, name: workspace.name, role: invitation.role } };
+    return { status: 'accepted' as const, workspace: { id: invitation.workspace_id, name: workspace.name, role } };
   });
 }

@@ -61,10 +61,13 @@ export async function listWorkspacesOfUser(database: Database, userId: string): 
   });
 }
 
-/** The workspace of the transaction's context. */
-export async function readWorkspace(tx: SqlExecutor): Promise<WorkspaceSummary> {
+/**
+ * The workspace of the transaction's context (RLS shows no other). `forUpdate` holds it until the
+ * transaction ends, so a rename or deletion judges the name it then changes.
+ */
+export async function readWorkspace(tx: SqlExecutor, options: { forUpdate?: boolean } = {}): Promise<WorkspaceSummary> {
   const { rows } = await tx.query<{ id: string; name: string; created_at: Date }>(
-    'SELECT workspace_id AS id, name, created_at FROM rampart.workspaces',
+    `SELECT workspace_id AS id, name, created_at FROM rampart.workspaces${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
   );
   const row = rows[0]!;
   return { id: row.id, name: row.name, createdAt: row.created_at };
@@ -75,7 +78,7 @@ export async function renameWorkspace(
   auditLog: AuditLog,
   options: { actor: WorkspaceActor; name: string },
 ): Promise<WorkspaceSummary> {
-  const before = await readWorkspace(tx);
+  const before = await readWorkspace(tx, { forUpdate: true });
   if (before.name === options.name) return before;
   await tx.query('UPDATE rampart.workspaces SET name = $1, updated_at = now()', [options.name]);
   await recordWorkspaceEvent(auditLog, tx, options.actor, {
@@ -86,7 +89,11 @@ export async function renameWorkspace(
   return { ...before, name: options.name };
 }
 
-export type WorkspaceDeletion = { status: 'deleted'; deletedAt: Date; purgeAfter: Date } | { status: 'confirmation_mismatch' };
+export type WorkspaceDeletion =
+  | { status: 'deleted'; deletedAt: Date; purgeAfter: Date }
+  | { status: 'confirmation_mismatch' }
+  /** A concurrent request deleted it first. */
+  | { status: 'already_deleted' };
 
 /**
  * Soft-deletes the workspace of the context: from now on no route reaches it, and after the grace
@@ -97,15 +104,17 @@ export async function deleteWorkspace(
   auditLog: AuditLog,
   options: { actor: WorkspaceActor; confirmName: string },
 ): Promise<WorkspaceDeletion> {
-  const workspace = await readWorkspace(tx);
+  const workspace = await readWorkspace(tx, { forUpdate: true });
   if (workspace.name !== options.confirmName) return { status: 'confirmation_mismatch' };
   const { rows } = await tx.query<{ deleted_at: Date; purge_after: Date }>(
     `UPDATE rampart.workspaces
         SET deleted_at = now(), purge_after = now() + make_interval(days => $1), updated_at = now()
+      WHERE deleted_at IS NULL
       RETURNING deleted_at, purge_after`,
     [WORKSPACE_DELETION_GRACE_DAYS],
   );
-  const row = rows[0]!;
+  const row = rows[0];
+  if (row === undefined) return { status: 'already_deleted' };
   await recordWorkspaceEvent(auditLog, tx, options.actor, {
     action: 'workspace.deleted',
     target: { type: 'workspace', id: workspace.id },

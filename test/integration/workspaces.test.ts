@@ -174,6 +174,26 @@ describe('members', () => {
 });
 
 describe('invitations', () => {
+  it('voids the invitations of an inviter who was removed or demoted below the role offered', async () => {
+    const workspaceId = await teamWorkspace();
+    const url = `/api/workspaces/${workspaceId}/invitations`;
+    const accomplices = [await createVerifiedUser(t, { email: uniqueEmail('accomplice') }), await createVerifiedUser(t, { email: uniqueEmail('accomplice') })];
+    const tokens: string[] = [];
+    for (const accomplice of accomplices) {
+      const seen = new Set(t.outbox.messages().map((message) => message.id));
+      expect((await as(admin.browser, 'POST', url, { email: accomplice.email, role: 'admin' })).statusCode).toBe(201);
+      tokens.push(await waitFor(() => tokenFromOutbox(t, accomplice.email, '/invitations/accept', seen)));
+    }
+    // Demoted below the role offered, the first link admits no one; removed, neither does the second.
+    expect((await as(owner.browser, 'PATCH', `/api/workspaces/${workspaceId}/members/${admin.userId}`, { role: 'manager' })).statusCode).toBe(200);
+    expect(problemCode(await as(accomplices[0]!.browser, 'POST', '/api/invitations/accept', { token: tokens[0] }))).toBe('INVALID_TOKEN');
+    expect((await as(owner.browser, 'DELETE', `/api/workspaces/${workspaceId}/members/${admin.userId}`)).statusCode).toBe(204);
+    expect(problemCode(await as(accomplices[1]!.browser, 'POST', '/api/invitations/accept', { token: tokens[1] }))).toBe('INVALID_TOKEN');
+    const members = (await as(owner.browser, 'GET', `/api/workspaces/${workspaceId}/members`)).json<{ members: { userId: string }[] }>().members;
+    expect(members.map((m) => m.userId)).not.toContain(accomplices[0]!.userId);
+    expect(members.map((m) => m.userId)).not.toContain(accomplices[1]!.userId);
+  });
+
   it('mails a single-use link bound to the invited address, stored only as a hash', async () => {
     const workspaceId = await createWorkspaceAs(t, owner.browser);
     const invitee = await createVerifiedUser(t, { email: uniqueEmail('invitee') });
@@ -278,6 +298,7 @@ describe('bad input changes nothing', () => {
     ['a workspace name with a NUL', (ws) => ['PATCH', `/api/workspaces/${ws}`, { name: 'Acme\u0000' }]],
     ['a workspace name with a bell and an escape', () => ['POST', '/api/workspaces', { name: '\u0007\u001b[31mAcme' }]],
     ['an empty workspace name', (ws) => ['PATCH', `/api/workspaces/${ws}`, { name: '   ' }]],
+    ['a workspace name with a right-to-left override', (ws) => ['PATCH', `/api/workspaces/${ws}`, { name: 'Acme \u202egnp.exe' }]],
     ['a malformed invitation token', () => ['POST', '/api/invitations/accept', { token: 'x'.repeat(43) }]],
   ];
 

@@ -35,14 +35,17 @@ export interface WorkspaceRoutesOptions {
 
 /**
  * A workspace name: trimmed, 1 to 100 characters of single-line text — no control characters (line
- * breaks included), no line or paragraph separators, no NUL or lone surrogates.
+ * breaks included), no line or paragraph separators, no bidirectional overrides (which make a name
+ * in an email read differently from what it is), no lone surrogates. The migration's check refuses
+ * the same set.
  */
 const workspaceNameSchema = z
   .string()
   .trim()
   .min(1)
   .max(100)
-  .refine((value) => value.isWellFormed() && !/[\p{Cc}\u2028\u2029]/u.test(value), {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  .refine((value) => value.isWellFormed() && !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.test(value), {
     error: 'must be single-line text without control characters',
   });
 
@@ -102,7 +105,8 @@ function throwUnlessChanged(result: MembershipChange): void {
 /**
  * `/api/workspaces…` and `/api/invitations/accept`. Every route needs a session; every route under
  * `/api/workspaces/:ws` declares its action of the permission table and does its work through
- * `WorkspaceAccess`, which enters the workspace and checks the role in one statement.
+ * `WorkspaceAccess`, which loads the caller's role in the statement that enters the workspace and
+ * checks it before any work.
  */
 export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = async (app, { services, requireSession, access }) => {
   app.addHook('preHandler', requireSession);
@@ -193,6 +197,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
       if (result.status === 'confirmation_mismatch') {
         throw new AppError('CONFIRMATION_MISMATCH', { publicMessage: 'Type the workspace name exactly to delete it.' });
       }
+      if (result.status === 'already_deleted') throw new AppError('NOT_FOUND', { publicMessage: 'No such workspace.' });
       return { id: request.params.ws.toLowerCase(), deletedAt: result.deletedAt.toISOString(), purgeAfter: result.purgeAfter.toISOString() };
     },
   );

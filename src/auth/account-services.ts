@@ -38,6 +38,15 @@ export function emailLookupKey(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/** A request's origin as an audit event stores it: the client's user agent made storable. */
+export function auditOrigin(origin: RequestOrigin): { ip: string; requestId: string; userAgent?: string } {
+  return {
+    ip: origin.ip,
+    requestId: origin.requestId,
+    ...(origin.userAgent === undefined ? {} : { userAgent: storableUserAgent(origin.userAgent) }),
+  };
+}
+
 /** Records an event in the user's own account log, inside the caller's transaction (context: that user). */
 export async function recordAccountEvent(
   services: Pick<AccountServices, 'auditLog'>,
@@ -49,11 +58,7 @@ export async function recordAccountEvent(
     actor: { type: 'user', id: event.userId },
     scope: { userId: event.userId },
     target: { type: 'user', id: event.userId },
-    origin: {
-      ip: event.origin.ip,
-      requestId: event.origin.requestId,
-      ...(event.origin.userAgent === undefined ? {} : { userAgent: storableUserAgent(event.origin.userAgent) }),
-    },
+    origin: auditOrigin(event.origin),
     ...(event.details === undefined ? {} : { details: event.details }),
   });
 }

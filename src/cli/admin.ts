@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/index.js';
 import { emailLookupKey } from '../auth/account-services.js';
-import type { Database } from '../db/database.js';
+import { continueAsUser, type Database } from '../db/database.js';
 import type { OwnerSqlExecutor } from '../db/driver.js';
 import type { RampartConfig } from '../server/config.js';
 import { resolveMasterKey } from '../server/secrets.js';
@@ -28,9 +28,7 @@ async function enterAsAccountOf(tx: OwnerSqlExecutor, email: string): Promise<st
   await tx.query(`SELECT set_config('rampart.lookup_key', $1, true), set_config('rampart.workspace_id', '', true)`, [lookupKey]);
   const { rows } = await tx.query<{ id: string }>('SELECT id FROM rampart.users WHERE lower(email) = $1', [lookupKey]);
   const userId = rows[0]?.id;
-  if (userId !== undefined) {
-    await tx.query(`SELECT set_config('rampart.user_id', $1, true), set_config('rampart.lookup_key', '', true)`, [userId]);
-  }
+  if (userId !== undefined) await continueAsUser(tx, userId);
   return userId;
 }
 

@@ -207,6 +207,19 @@ export async function continueAsUser(tx: SqlExecutor, userId: string): Promise<v
   await tx.query(`SELECT set_config('rampart.user_id', $1, true), set_config('rampart.lookup_key', '', true)`, [userId]);
 }
 
+/**
+ * Continues a transaction opened with a lookup key inside the workspace that key led to (an
+ * invitation's): from here the transaction reaches that workspace's rows, and no longer whatever
+ * else the key matched.
+ *
+ * @example
+ * await continueInWorkspace(tx, invitation.workspace_id);
+ */
+export async function continueInWorkspace(tx: SqlExecutor, workspaceId: string): Promise<void> {
+  assertOptionalUuid(workspaceId, 'workspaceId');
+  await tx.query(`SELECT set_config('rampart.workspace_id', $1, true), set_config('rampart.lookup_key', '', true)`, [workspaceId]);
+}
+
 export type DatabaseTarget = { kind: 'embedded'; dataDir?: string } | { kind: 'postgres'; url: string };
 
 export interface OpenDatabaseOptions {

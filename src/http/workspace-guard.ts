@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccountServices } from '../auth/account-services.js';
+import { auditOrigin, type AccountServices } from '../auth/account-services.js';
 import type { SqlExecutor } from '../db/driver.js';
 import type { WorkspaceLock } from '../db/database.js';
 import { isUuid } from '../db/uuid.js';
@@ -158,7 +158,7 @@ export class WorkspaceAccess {
           actor: { type: 'super_admin', id: auth.user.id },
           scope: { platform: true },
           target: { type: 'workspace', id: workspaceId },
-          origin: { ip: origin.ip, requestId: origin.requestId },
+          origin: auditOrigin(origin),
           details,
         });
         return fn(tx, actor, otherRole);

@@ -1,7 +1,6 @@
 import type { AuditAction, AuditActor, AuditLog, JsonValue } from '../audit/index.js';
-import type { RequestOrigin } from '../auth/account-services.js';
+import { auditOrigin, type RequestOrigin } from '../auth/account-services.js';
 import type { SqlExecutor } from '../db/driver.js';
-import { storableUserAgent } from '../sessions/sessions.js';
 import type { Role } from './permissions.js';
 
 /**
@@ -29,12 +28,11 @@ export async function recordWorkspaceEvent(
   actor: WorkspaceActor,
   event: { action: AuditAction; target?: { type: string; id: string }; details?: { [key: string]: JsonValue } },
 ): Promise<void> {
-  const { ip, requestId, userAgent } = actor.origin;
   await auditLog.record(tx, {
     action: event.action,
     actor: auditActorOf(actor),
     scope: { workspaceId: actor.workspaceId },
-    origin: { ip, requestId, ...(userAgent === undefined ? {} : { userAgent: storableUserAgent(userAgent) }) },
+    origin: auditOrigin(actor.origin),
     ...(event.target === undefined ? {} : { target: event.target }),
     ...(event.details === undefined ? {} : { details: event.details }),
   });

@@ -1,10 +1,10 @@
 import type { AuditLog } from '../audit/index.js';
 import { emailLookupKey, type RequestOrigin } from '../auth/account-services.js';
-import type { Database } from '../db/database.js';
+import { continueInWorkspace, type Database } from '../db/database.js';
 import type { SqlExecutor } from '../db/driver.js';
 import { generateToken, hashToken, isTokenShaped } from '../crypto/tokens.js';
 import { recordWorkspaceEvent, type MemberActor } from './actor.js';
-import { roleRank, type AssignableRole, type Role } from './permissions.js';
+import { hasRoleAtLeast, type AssignableRole, type Role } from './permissions.js';
 
 /** How long an invitation link works. */
 export const INVITATION_LIFETIME_DAYS = 7;
@@ -20,7 +20,7 @@ export interface Invitation {
 }
 
 export type InvitationIssue =
-  | { status: 'issued'; invitation: Invitation; token: string; isResent: boolean }
+  | { status: 'issued'; invitation: Invitation; token: string }
   | { status: 'role_too_high' }
   | { status: 'already_member' };
 
@@ -59,7 +59,7 @@ export async function issueInvitation(
   options: { actor: MemberActor; email: string; role: AssignableRole },
 ): Promise<InvitationIssue> {
   const { actor, role } = options;
-  if (roleRank(role) > roleRank(actor.role)) return { status: 'role_too_high' };
+  if (!hasRoleAtLeast(actor.role, role)) return { status: 'role_too_high' };
   const email = emailLookupKey(options.email);
   const { rows: members } = await tx.query(
     'SELECT 1 FROM rampart.memberships m JOIN rampart.users u ON u.id = m.user_id WHERE lower(u.email) = $1',
@@ -83,7 +83,7 @@ export async function issueInvitation(
     target: { type: 'invitation', id: invitation.id },
     details: { email, role },
   });
-  return { status: 'issued', invitation, token, isResent };
+  return { status: 'issued', invitation, token };
 }
 
 /** The context workspace's pending invitations (expired ones included, marked by `expiresAt`), newest first. */
@@ -148,9 +148,7 @@ export async function acceptInvitation(
     if (!user.emailVerified) return { status: 'email_not_verified' as const };
     if (invitation.email !== emailLookupKey(user.email)) return { status: 'email_mismatch' as const };
 
-    await tx.query(`SELECT set_config('rampart.workspace_id', $1, true), set_config('rampart.lookup_key', '', true)`, [
-      invitation.workspace_id,
-    ]);
+    await continueInWorkspace(tx, invitation.workspace_id);
     const { rows: workspaces } = await tx.query<{ name: string }>(
       'SELECT name FROM rampart.workspaces WHERE deleted_at IS NULL',
     );
@@ -174,7 +172,7 @@ export async function acceptInvitation(
     const { rows: inviter } = await tx.query<{ role: Role }>('SELECT role FROM rampart.memberships WHERE user_id = $1', [
       invitation.invited_by,
     ]);
-    if (inviter[0] === undefined || roleRank(inviter[0].role) < roleRank(role)) return { status: 'invalid' };
+    if (inviter[0] === undefined || !hasRoleAtLeast(inviter[0].role, role)) return { status: 'invalid' };
     await tx.query('INSERT INTO rampart.memberships (user_id, role) VALUES ($1, $2)', [user.id, role]);
     const actor: MemberActor = { workspaceId: invitation.workspace_id, userId: user.id, role, origin: options.origin };
     await recordWorkspaceEvent(auditLog, tx, actor, {

@@ -36,6 +36,21 @@ async function hasAnotherOwner(tx: SqlExecutor, userId: string): Promise<boolean
 }
 
 /**
+ * Why the actor may not change or remove the target (to `newRole`, when given), if they may not: not
+ * a member, beyond the actor's reach, or the workspace's last owner losing ownership.
+ */
+async function refusalOfChange(
+  tx: SqlExecutor,
+  options: { actor: MemberActor; targetUserId: string; targetRole: Role | null; newRole?: Role },
+): Promise<MembershipRefusal | undefined> {
+  const { actor, targetUserId, targetRole, newRole } = options;
+  if (targetRole === null) return 'not_found';
+  if (!mayManageMember(actor.role, targetRole, newRole)) return 'not_allowed';
+  if (targetRole === 'owner' && newRole !== 'owner' && !(await hasAnotherOwner(tx, targetUserId))) return 'last_owner';
+  return undefined;
+}
+
+/**
  * Gives a member another role. `targetRole` is the target's current role as loaded (and locked) when
  * the workspace was entered, null when not a member. Changing one's own role is refused like changing
  * anyone at one's own level; the owner may not step down this way while no one else owns the workspace.
@@ -46,10 +61,9 @@ export async function changeMemberRole(
   options: { actor: MemberActor; targetUserId: string; targetRole: Role | null; newRole: AssignableRole },
 ): Promise<MembershipChange> {
   const { actor, targetUserId, targetRole, newRole } = options;
-  if (targetRole === null) return { status: 'not_found' };
-  if (!mayManageMember(actor.role, targetRole, newRole)) return { status: 'not_allowed' };
+  const refusal = await refusalOfChange(tx, options);
+  if (refusal !== undefined) return { status: refusal };
   if (targetRole === newRole) return { status: 'changed' };
-  if (targetRole === 'owner' && !(await hasAnotherOwner(tx, targetUserId))) return { status: 'last_owner' };
   await tx.query('UPDATE rampart.memberships SET role = $1, updated_at = now() WHERE user_id = $2', [newRole, targetUserId]);
   await recordWorkspaceEvent(auditLog, tx, actor, {
     action: 'member.role_changed',
@@ -66,9 +80,8 @@ export async function removeMember(
   options: { actor: MemberActor; targetUserId: string; targetRole: Role | null },
 ): Promise<MembershipChange> {
   const { actor, targetUserId, targetRole } = options;
-  if (targetRole === null) return { status: 'not_found' };
-  if (!mayManageMember(actor.role, targetRole)) return { status: 'not_allowed' };
-  if (targetRole === 'owner' && !(await hasAnotherOwner(tx, targetUserId))) return { status: 'last_owner' };
+  const refusal = await refusalOfChange(tx, options);
+  if (refusal !== undefined) return { status: refusal };
   await tx.query('DELETE FROM rampart.memberships WHERE user_id = $1', [targetUserId]);
   await recordWorkspaceEvent(auditLog, tx, actor, {
     action: 'member.removed',

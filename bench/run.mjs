@@ -74,9 +74,9 @@ async function createWorkspaceFor(baseUrl, cookie) {
     await client.query(`INSERT INTO rampart.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, me.id]);
     await client.query(
       `WITH others AS (
-         INSERT INTO rampart.users (email, name) SELECT 'bench-member-' || g || '-' || $1 || '@example.test', 'Member ' || g
+         INSERT INTO rampart.users (email, name) SELECT 'bench-member-' || g || '-' || $1::text || '@example.test', 'Member ' || g
            FROM generate_series(1, 4) g RETURNING id)
-       INSERT INTO rampart.memberships (workspace_id, user_id, role) SELECT $1, id, 'member' FROM others`,
+       INSERT INTO rampart.memberships (workspace_id, user_id, role) SELECT $1::uuid, id, 'member' FROM others`,
       [id],
     );
     return id;

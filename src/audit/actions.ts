@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = {
   'invitation.created': 'Someone was invited by email, with a role',
   'invitation.resent': 'An invitation was sent again with a new link (the previous link stopped working)',
   'invitation.revoked': 'A pending invitation was revoked',
+  'workspace.mfa_policy_changed': 'The owner turned the requirement of multi-factor authentication for members on or off',
   // The platform super-admin flag: recorded in the platform log (and its uses in the workspace's log too)
   'platform.admin_granted': 'A user was made a platform super-admin (CLI only)',
   'platform.admin_revoked': "A user's platform super-admin flag was removed (CLI only)",
@@ -36,6 +37,17 @@ export const AUDIT_ACTIONS = {
   'account.password_changed': 'A user changed their password; every other session ended',
   'account.session_revoked': 'A user ended one of their sessions',
   'account.other_sessions_revoked': 'A user ended all their sessions but the current one',
+  'account.totp_enabled': 'An authenticator app (TOTP) was confirmed as a second factor',
+  'account.totp_disabled': 'The authenticator app (TOTP) was removed',
+  'account.totp_code_replayed': 'A TOTP code that had already been used was presented again, and refused',
+  'account.recovery_codes_generated': 'A new set of recovery codes was created (any previous set stopped working)',
+  'account.recovery_code_used': 'A recovery code was used in place of a second factor (the user was emailed)',
+  'account.passkey_added': 'A passkey was registered',
+  'account.passkey_renamed': 'A passkey was renamed',
+  'account.passkey_removed': 'A passkey was removed',
+  'account.passkey_clone_suspected': "A passkey's signature counter did not advance (a possible cloned authenticator); the use was refused",
+  'account.second_factor_failed': 'A second factor (TOTP code, recovery code or passkey) was wrong',
+  'account.stepped_up': 'A signed-in user confirmed who they are again, for a sensitive action',
   'account.session_token_reused': 'A replaced session token was presented after its grace window (likely theft); the session was ended',
 } as const;
 

@@ -4,6 +4,7 @@ import type { JsonValue } from '../audit/canonical.js';
 import type { Database } from '../db/database.js';
 import type { SqlExecutor } from '../db/driver.js';
 import type { Mailer } from '../mail/index.js';
+import type { MfaSettings } from '../mfa/settings.js';
 import type { BackgroundTasks } from '../server/background-tasks.js';
 import { storableUserAgent, type SessionPolicy } from '../sessions/sessions.js';
 import type { BreachedPasswordCheck } from './breached-passwords.js';
@@ -21,6 +22,7 @@ export interface AccountServices {
   sessionPolicy: SessionPolicy;
   passwordWork: PasswordWorkQueue;
   isBreached: BreachedPasswordCheck;
+  mfa: MfaSettings;
 }
 
 /** Where a request came from, for the audit log and the session list. */

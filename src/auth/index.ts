@@ -3,6 +3,7 @@ import { AuditLog } from '../audit/index.js';
 import type { Database } from '../db/database.js';
 import { verifyAgainstDummyHash } from '../crypto/password-hash.js';
 import { createMailer, type Mailer } from '../mail/index.js';
+import { mfaSettingsFrom } from '../mfa/settings.js';
 import type { RampartConfig } from '../server/config.js';
 import { BackgroundTasks } from '../server/background-tasks.js';
 import { sessionPolicyFromConfig } from '../sessions/sessions.js';
@@ -59,5 +60,6 @@ export function createAccountServices(options: {
     sessionPolicy: sessionPolicyFromConfig(config.sessions),
     passwordWork: options.passwordWork ?? new PasswordWorkQueue(),
     isBreached,
+    mfa: mfaSettingsFrom(config, options.masterKey),
   };
 }

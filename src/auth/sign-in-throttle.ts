@@ -29,7 +29,7 @@ export type SignInReservation =
 
 
 /** Counter keys hold hashes, never the typed email or the address in plain form. */
-function counterKeys(email: string, ip: string): { account: string; emailAndIp: string } {
+function counterKeys(email: string, ip: string): CounterKeys {
   return { account: `account:${sha256Hex(email)}`, emailAndIp: `email_ip:${sha256Hex(`${email}\n${ip}`)}` };
 }
 
@@ -62,6 +62,12 @@ async function refund(tx: SqlExecutor, key: string): Promise<void> {
   await tx.query('UPDATE rampart.sign_in_failures SET failures = greatest(failures - 1, 0) WHERE key = $1', [key]);
 }
 
+/** The two counters an attempt is held against: the account's, and the account's from one address. */
+interface CounterKeys {
+  account: string;
+  emailAndIp: string;
+}
+
 /**
  * Reserves one sign-in attempt for (email, IP) within the caller's transaction, or refuses it with
  * the seconds until the relevant window ends. Refused attempts are not counted, so they never extend
@@ -71,8 +77,24 @@ async function refund(tx: SqlExecutor, key: string): Promise<void> {
  * const reservation = await reserveSignInAttempt(tx, { email, ip });
  * if (!reservation.allowed) throw tooManyAttempts(reservation.retryAfterSeconds);
  */
-export async function reserveSignInAttempt(tx: SqlExecutor, options: { email: string; ip: string }): Promise<SignInReservation> {
-  const keys = counterKeys(options.email, options.ip);
+export function reserveSignInAttempt(tx: SqlExecutor, options: { email: string; ip: string }): Promise<SignInReservation> {
+  return reserve(tx, counterKeys(options.email, options.ip));
+}
+
+/**
+ * The same limits for second factors (TOTP codes, recovery codes, passkeys), on counters of their
+ * own: whoever knows the password gets no more guesses at a 6-digit code than at the password.
+ * Counted per user, since the second step knows who it is for.
+ */
+export function reserveSecondFactorAttempt(tx: SqlExecutor, options: { userId: string; ip: string }): Promise<SignInReservation> {
+  return reserve(tx, secondFactorCounterKeys(options.userId, options.ip));
+}
+
+function secondFactorCounterKeys(userId: string, ip: string): CounterKeys {
+  return { account: `second_factor:${sha256Hex(userId)}`, emailAndIp: `second_factor_ip:${sha256Hex(`${userId}\n${ip}`)}` };
+}
+
+async function reserve(tx: SqlExecutor, keys: CounterKeys): Promise<SignInReservation> {
   // Always the account counter first: one lock order, no deadlock between concurrent attempts.
   const account = await countAttempt(tx, keys.account, SIGN_IN_LIMITS.perAccount);
   if (account.failures > SIGN_IN_LIMITS.perAccount.maxFailures) {
@@ -95,8 +117,16 @@ export async function reserveSignInAttempt(tx: SqlExecutor, options: { email: st
  * attempt that was reserved. Other addresses' failures stay counted — a correct sign-in by the owner
  * must not hand an attacker elsewhere a fresh allowance.
  */
-export async function settleSuccessfulSignIn(tx: SqlExecutor, options: { email: string; ip: string }): Promise<void> {
-  const keys = counterKeys(options.email, options.ip);
+export function settleSuccessfulSignIn(tx: SqlExecutor, options: { email: string; ip: string }): Promise<void> {
+  return settle(tx, counterKeys(options.email, options.ip));
+}
+
+/** After a correct second factor, as `settleSuccessfulSignIn` after a correct password. */
+export function settleSuccessfulSecondFactor(tx: SqlExecutor, options: { userId: string; ip: string }): Promise<void> {
+  return settle(tx, secondFactorCounterKeys(options.userId, options.ip));
+}
+
+async function settle(tx: SqlExecutor, keys: CounterKeys): Promise<void> {
   await refund(tx, keys.account);
   await tx.query('DELETE FROM rampart.sign_in_failures WHERE key = $1', [keys.emailAndIp]);
 }

@@ -1,6 +1,8 @@
 import type { SqlExecutor } from '../db/driver.js';
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from '../crypto/password-hash.js';
 import { accountLockedMessage } from '../mail/index.js';
+import { hasSecondFactor, loadFactorSummary } from '../mfa/factors.js';
+import { issueMfaChallenge, type MfaChallenge } from '../mfa/second-step.js';
 import { createSession, type Session, type SessionUser } from '../sessions/sessions.js';
 import {
   emailLookupKey,
@@ -14,6 +16,8 @@ import { reserveSignInAttempt, settleSuccessfulSignIn } from './sign-in-throttle
 
 export type SignInResult =
   | { status: 'signed_in'; user: SessionUser; session: Session; token: string }
+  /** The password was right and the account has a second factor: no session yet, a second step is owed. */
+  | { status: 'mfa_required'; challenge: MfaChallenge }
   /** Wrong email or wrong password: deliberately one outcome. */
   | { status: 'invalid_credentials' }
   | { status: 'throttled'; retryAfterSeconds: number };
@@ -127,12 +131,17 @@ async function checkPasswordAndStartSession(
         upgradedHash,
       ]);
     }
+    // With a second factor the password only opens the second step; a reset password is no way round it.
+    const factors = await loadFactorSummary(tx, account.id);
+    if (hasSecondFactor(factors)) {
+      return { status: 'mfa_required' as const, challenge: await issueMfaChallenge(services, tx, { userId: account.id, factors }) };
+    }
     const { session, token } = await createSession(tx, { userId: account.id, policy: services.sessionPolicy, origin });
     await recordAccountEvent(services, tx, {
       userId: account.id,
       action: 'account.signed_in',
       origin,
-      details: { sessionId: session.id, hashUpgraded: upgradedHash !== undefined },
+      details: { sessionId: session.id, method: 'password', hashUpgraded: upgradedHash !== undefined },
     });
     return {
       status: 'signed_in' as const,

@@ -40,6 +40,8 @@ export interface WorkspaceAccessRow {
   otherRole: string | null;
   /** False when the workspace does not exist or has been deleted. */
   isWorkspaceActive: boolean;
+  /** The workspace requires its members to have signed in with a second factor. */
+  requiresMfa: boolean;
   isPlatformAdmin: boolean;
 }
 
@@ -131,6 +133,7 @@ export class Database {
         role: string | null;
         other_role: string | null;
         workspace_is_active: boolean;
+        requires_mfa: boolean;
         is_platform_admin: boolean;
       }>('SELECT * FROM rampart.enter_workspace_context($1, $2, $3, $4)', [
         options.workspaceId,
@@ -143,6 +146,7 @@ export class Database {
         role: row.role,
         otherRole: row.other_role,
         isWorkspaceActive: row.workspace_is_active,
+        requiresMfa: row.requires_mfa,
         isPlatformAdmin: row.is_platform_admin,
       };
       return fn({ query: (text, params) => tx.query(text, params) }, access);

@@ -87,6 +87,17 @@ function declaredPermission(request: FastifyRequest): Permission {
   return permission;
 }
 
+/**
+ * The answer of a workspace that requires MFA to a member whose session has no second factor: after
+ * the membership check (a non-member still gets 404 and learns nothing of the policy), before the
+ * role check. Enrolling a factor, or stepping up with one, lifts it.
+ */
+function mfaRequired(): AppError {
+  return new AppError('MFA_REQUIRED', {
+    publicMessage: 'This workspace requires a second factor: set up an authenticator app or a passkey, or confirm with yours (POST /api/auth/step-up).',
+  });
+}
+
 export interface EnterOptions {
   /** Another member whose role is loaded (and, with lock 'update', locked) with the caller's. */
   otherUserId?: string;
@@ -141,13 +152,16 @@ export class WorkspaceAccess {
         const origin = requestOrigin(request);
         const otherRole = isRole(access.otherRole) ? access.otherRole : null;
         if (!access.isWorkspaceActive) throw new AppError('NOT_FOUND', { publicMessage: 'No such workspace.' });
+        const isMfaMissing = access.requiresMfa && auth.session.authLevel !== 'multi_factor';
         if (isRole(access.role)) {
+          if (isMfaMissing) throw mfaRequired();
           if (!hasRoleAtLeast(access.role, minimumRoleFor(action))) throw new AppError('INSUFFICIENT_ROLE');
           return fn(tx, { workspaceId, userId: auth.user.id, role: access.role, origin }, otherRole);
         }
         if (!(isPlatformAdminWelcome && access.isPlatformAdmin && isOpenToPlatformAdmin(action))) {
           throw new AppError('NOT_FOUND', { publicMessage: 'No such workspace.' });
         }
+        if (isMfaMissing) throw mfaRequired();
         const actor: WorkspaceActor = { workspaceId, userId: auth.user.id, role: null, origin };
         // The workspace's chain first, then the platform's: always in this order, so two such
         // transactions never wait on each other's heads.

@@ -12,8 +12,12 @@ export {
   invitationMessage,
   passwordChangedMessage,
   passwordResetMessage,
+  recoveryCodeUsedMessage,
+  secondFactorFailedMessage,
+  securityFactorChangedMessage,
   signUpAttemptMessage,
   verifyEmailMessage,
+  type FactorChange,
   type MessageContent,
   type MessageOptions,
 } from './messages.js';

@@ -5,6 +5,9 @@ import {
   escapeHtml,
   passwordChangedMessage,
   passwordResetMessage,
+  recoveryCodeUsedMessage,
+  secondFactorFailedMessage,
+  securityFactorChangedMessage,
   signUpAttemptMessage,
   verifyEmailMessage,
   type MessageContent,
@@ -30,6 +33,13 @@ function allMessages(name: string, appName?: string): { label: string; content: 
     },
     { label: 'account locked', content: accountLockedMessage({ name, resetLink: FORGOT_PAGE, unlockAt: UNLOCK_AT, ...app }), links: [FORGOT_PAGE] },
     { label: 'password changed', content: passwordChangedMessage({ name, resetLink: FORGOT_PAGE, ...app }), links: [FORGOT_PAGE] },
+    {
+      label: 'factor changed',
+      content: securityFactorChangedMessage({ name, change: 'passkey_added', resetLink: FORGOT_PAGE, ...app }),
+      links: [FORGOT_PAGE],
+    },
+    { label: 'second factor failed', content: secondFactorFailedMessage({ name, resetLink: FORGOT_PAGE, ...app }), links: [FORGOT_PAGE] },
+    { label: 'recovery code used', content: recoveryCodeUsedMessage({ name, remaining: 9, resetLink: FORGOT_PAGE, ...app }), links: [FORGOT_PAGE] },
   ];
 }
 

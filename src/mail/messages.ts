@@ -250,3 +250,68 @@ export function invitationMessage(
     ['If you did not expect this invitation, you can ignore this email.'],
   ]);
 }
+
+/** The factor changes a user is told about by email (see `securityFactorChangedMessage`). */
+export type FactorChange =
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'recovery_codes_regenerated';
+
+const FACTOR_CHANGE_SENTENCES: Record<FactorChange, string> = {
+  totp_enabled: 'An authenticator app was set up as a second factor for your account.',
+  totp_disabled: 'The authenticator app was removed from your account.',
+  passkey_added: 'A passkey was added to your account.',
+  passkey_removed: 'A passkey was removed from your account.',
+  recovery_codes_regenerated: 'A new set of recovery codes was created; the previous codes no longer work.',
+};
+
+/**
+ * The email that tells a user a sign-in factor of theirs changed, so that a takeover which adds its
+ * own authenticator or removes the owner's does not go unnoticed. `resetLink` is the forgot-password
+ * page, not a token.
+ *
+ * @example
+ * const content = securityFactorChangedMessage({ name: 'Ann', change: 'passkey_added', resetLink });
+ */
+export function securityFactorChangedMessage(input: { name: string; change: FactorChange; resetLink: string } & MessageOptions): MessageContent {
+  const app = appNameOf(input);
+  const resetLink = pageLink(input.resetLink, 'resetLink');
+  return render(`A sign-in method of your ${app} account changed`, input.name, [
+    [FACTOR_CHANGE_SENTENCES[input.change]],
+    ['If you did this, no action is needed. If you did not, someone may have access to your account: reset your password now and review your sign-in methods:', { href: resetLink }],
+  ]);
+}
+
+/**
+ * The email sent when a sign-in had the right password but failed the second factor: the password
+ * is known to someone. Sent once per sign-in attempt, not once per wrong code.
+ *
+ * @example
+ * const content = secondFactorFailedMessage({ name: 'Ann', resetLink });
+ */
+export function secondFactorFailedMessage(input: { name: string; resetLink: string } & MessageOptions): MessageContent {
+  const app = appNameOf(input);
+  const resetLink = pageLink(input.resetLink, 'resetLink');
+  return render(`Someone entered your ${app} password but not your second factor`, input.name, [
+    [`Someone signed in to your ${app} account with the correct password, then gave a wrong second factor (code, recovery code or passkey).`],
+    ['If this was you, no action is needed. If it was not, your password is known to someone else: change it now.', { href: resetLink }],
+  ]);
+}
+
+/**
+ * The email sent when a recovery code was used: it stands in for the second factor, so its use must
+ * never be silent. `remaining` is how many unused codes are left.
+ *
+ * @example
+ * const content = recoveryCodeUsedMessage({ name: 'Ann', remaining: 9, resetLink });
+ */
+export function recoveryCodeUsedMessage(input: { name: string; remaining: number; resetLink: string } & MessageOptions): MessageContent {
+  const app = appNameOf(input);
+  const resetLink = pageLink(input.resetLink, 'resetLink');
+  return render(`A recovery code of your ${app} account was used`, input.name, [
+    [`A recovery code was just used to confirm a sign-in to your ${app} account. ${input.remaining} unused codes remain; each works once.`],
+    ['If this was not you, someone has your password and a recovery code: reset your password now, then create new recovery codes.', { href: resetLink }],
+  ]);
+}

@@ -15,8 +15,11 @@ import type { Migration } from '../db/migrate.js';
 import { authRoutes } from '../http/routes/auth.js';
 import { healthRoutes } from '../http/routes/health.js';
 import { meRoutes } from '../http/routes/me.js';
+import { mfaAuthRoutes } from '../http/routes/mfa-auth.js';
+import { mfaRoutes } from '../http/routes/mfa.js';
 import { workspaceRoutes } from '../http/routes/workspaces.js';
 import { createSessionGuard, SessionCookies, type SessionGuard } from '../http/session-guard.js';
+import { createStepUpGuard, installStepUp, type StepUpGuard } from '../http/step-up-guard.js';
 import { collectWorkspaceRoutes, WorkspaceAccess, type WorkspaceRoute } from '../http/workspace-guard.js';
 import type { Mailer } from '../mail/index.js';
 import type { RampartConfig } from './config.js';
@@ -33,6 +36,8 @@ declare module 'fastify' {
     workspaceAccess: WorkspaceAccess;
     /** The session guard (a pre-handler), for routes added next to Rampart's own. */
     requireSession: SessionGuard;
+    /** The step-up check (a pre-handler, after `requireSession`), for sensitive routes added next to Rampart's own. */
+    requireRecentAuthentication: StepUpGuard;
   }
 }
 
@@ -141,6 +146,9 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     isBreached: options.isBreached,
     passwordWork: options.passwordWork,
   });
+  // Before any route: the routes of the step-up table get the check after their session guard.
+  const requireRecentAuthentication = createStepUpGuard(services);
+  installStepUp(app, requireRecentAuthentication);
   // One hook, so the order is certain: emails and audit writes still running after their response
   // finish before the mailer and the database close.
   app.addHook('onClose', async () => {
@@ -172,9 +180,12 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   const requireSession = createSessionGuard(services, cookies);
   await typed.register(authRoutes, { services, cookies, requireSession });
   await typed.register(meRoutes, { services, cookies, requireSession });
+  await typed.register(mfaAuthRoutes, { services, cookies, requireSession });
+  await typed.register(mfaRoutes, { services, requireSession });
   const workspaceAccess = new WorkspaceAccess(services);
   app.decorate('workspaceAccess', workspaceAccess);
   app.decorate('requireSession', requireSession);
+  app.decorate('requireRecentAuthentication', requireRecentAuthentication);
   await typed.register(workspaceRoutes, { services, requireSession, access: workspaceAccess });
   typed.get('/api/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
 

@@ -30,8 +30,27 @@ describe('parseConfig', () => {
       auditRetentionDays: 730,
       mail: { smtpUrl: undefined, from: 'Rampart <no-reply@127.0.0.1>' },
       hibpApiUrl: 'https://api.pwnedpasswords.com',
+      stepUpMinutes: 10,
+      webauthn: { rpId: '127.0.0.1', origins: ['http://127.0.0.1:3000'] },
       sessions: { idleTimeoutMinutes: 480, absoluteLifetimeHours: 12 },
     });
+  });
+
+  it('takes the passkey relying party from PUBLIC_URL, or from its own variables when they agree with each other', () => {
+    expect(ok({ PUBLIC_URL: 'https://app.example.com' }).webauthn).toEqual({ rpId: 'app.example.com', origins: ['https://app.example.com'] });
+    expect(
+      ok({ PUBLIC_URL: 'https://app.example.com', RAMPART_WEBAUTHN_RP_ID: 'example.com', RAMPART_WEBAUTHN_ORIGINS: 'https://app.example.com, https://admin.example.com' }).webauthn,
+    ).toEqual({ rpId: 'example.com', origins: ['https://app.example.com', 'https://admin.example.com'] });
+    expect(ok({ RAMPART_STEP_UP_MINUTES: '5' }).stepUpMinutes).toBe(5);
+  });
+
+  it('refuses a relying party id that is not a parent of every origin, origins that are not origins, and a step-up window out of range', () => {
+    expect(problems({ PUBLIC_URL: 'https://app.example.com', RAMPART_WEBAUTHN_RP_ID: 'other.example' })).toEqual([
+      'RAMPART_WEBAUTHN_RP_ID other.example must be the host of https://app.example.com or a parent domain of it',
+    ]);
+    expect(problems({ RAMPART_WEBAUTHN_ORIGINS: 'https://app.example.com/path' })[0]).toMatch(/^RAMPART_WEBAUTHN_ORIGINS must be a comma-separated list of origins/);
+    expect(problems({ RAMPART_WEBAUTHN_RP_ID: 'example.com', RAMPART_WEBAUTHN_ORIGINS: 'https://example.com.evil.test' })[0]).toMatch(/must be the host of/);
+    expect(problems({ RAMPART_STEP_UP_MINUTES: '0' })[0]).toMatch(/^RAMPART_STEP_UP_MINUTES must be a whole number from 1 to 1440/);
   });
 
   it('reads the mail, breached-password and session settings', () => {

@@ -29,6 +29,10 @@ export interface RampartConfig {
   mail: { smtpUrl: string | undefined; from: string };
   /** Base URL of a Have-I-Been-Pwned-compatible range API (`${url}/range/ABCDE`). */
   hibpApiUrl: string;
+  /** Sensitive actions need an authentication (sign-in or step-up) at most this old. */
+  stepUpMinutes: number;
+  /** Passkeys: the relying party id (a domain) and the exact origins a ceremony may come from. */
+  webauthn: { rpId: string; origins: string[] };
   sessions: {
     /** A session unused for this long ends. */
     idleTimeoutMinutes: number;
@@ -156,6 +160,9 @@ const environmentSchema = z.object({
   HIBP_API_URL: optionalVar(httpUrl),
   RAMPART_SESSION_IDLE_MINUTES: optionalVar(wholeNumber(5, 10_080)),
   RAMPART_SESSION_LIFETIME_HOURS: optionalVar(wholeNumber(1, 2_160)),
+  RAMPART_STEP_UP_MINUTES: optionalVar(wholeNumber(1, 1_440)),
+  RAMPART_WEBAUTHN_RP_ID: optionalVar(host),
+  RAMPART_WEBAUTHN_ORIGINS: optionalVar(z.string()),
   TLS_CERT_FILE: optionalVar(z.string()),
   TLS_KEY_FILE: optionalVar(z.string()),
 });
@@ -212,6 +219,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   const reachableHost = listenHost === '0.0.0.0' || listenHost === '::' ? 'localhost' : listenHost;
   const defaultPublicUrl = `${tls ? 'https' : 'http'}://${hostForUrl(reachableHost)}:${port}`;
   const publicUrl = vars.PUBLIC_URL ?? defaultPublicUrl;
+  const webauthn = webauthnSettings(publicUrl, vars.RAMPART_WEBAUTHN_RP_ID, vars.RAMPART_WEBAUTHN_ORIGINS);
+  if (!webauthn.ok) return { ok: false, problems: [webauthn.problem] };
 
   return {
     ok: true,
@@ -233,6 +242,10 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       auditRetentionDays: vars.RAMPART_AUDIT_RETENTION_DAYS ?? 730,
       mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM ?? `Rampart <no-reply@${new URL(publicUrl).hostname}>` },
       hibpApiUrl: vars.HIBP_API_URL ?? 'https://api.pwnedpasswords.com',
+      // Ten minutes: long enough to finish what the re-authentication was for, short enough that a
+      // session left open is not a standing licence to change the account's factors.
+      stepUpMinutes: vars.RAMPART_STEP_UP_MINUTES ?? 10,
+      webauthn: { rpId: webauthn.rpId, origins: webauthn.origins },
       sessions: {
         // 8 hours idle (the working day); 12 hours absolute: OWASP ASVS 4.0.3 V3.3.2 at level 2.
         idleTimeoutMinutes: vars.RAMPART_SESSION_IDLE_MINUTES ?? 480,
@@ -240,6 +253,32 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       },
     },
   };
+}
+
+/**
+ * The relying party of passkeys: by default the public URL's host name and origin. An explicit RP id
+ * must be that host or a parent domain of every allowed origin (a browser refuses anything else, and
+ * a passkey registered under one RP id cannot be used under another, so it is checked at start-up).
+ */
+function webauthnSettings(
+  publicUrl: string,
+  rpIdVar: string | undefined,
+  originsVar: string | undefined,
+): { ok: true; rpId: string; origins: string[] } | { ok: false; problem: string } {
+  const origins = originsVar === undefined ? [new URL(publicUrl).origin] : originsVar.split(',').map((entry) => entry.trim());
+  for (const origin of origins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin || !/^https?:$/.test(new URL(origin).protocol)) {
+      return { ok: false, problem: `RAMPART_WEBAUTHN_ORIGINS must be a comma-separated list of origins such as https://app.example.com (got ${JSON.stringify(origin)})` };
+    }
+  }
+  const rpId = (rpIdVar ?? new URL(origins[0]!).hostname).toLowerCase();
+  for (const origin of origins) {
+    const hostname = new URL(origin).hostname;
+    if (hostname !== rpId && !hostname.endsWith(`.${rpId}`)) {
+      return { ok: false, problem: `RAMPART_WEBAUTHN_RP_ID ${rpId} must be the host of ${origin} or a parent domain of it` };
+    }
+  }
+  return { ok: true, rpId, origins };
 }
 
 /** A host as it appears in a URL: IPv6 addresses go in brackets. */

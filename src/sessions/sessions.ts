@@ -36,11 +36,18 @@ export interface SessionUser {
   createdAt: Date;
 }
 
+/** How the user last proved who they are in this session: a password alone, or with a second factor. */
+export type AuthLevel = 'single_factor' | 'multi_factor';
+
 export interface Session {
   id: string;
   userId: string;
   createdAt: Date;
+  /** When the user last proved who they are (sign-in or step-up). */
   authenticatedAt: Date;
+  /** Seconds since `authenticatedAt`, by the database's clock (step-up compares it). */
+  authenticationAgeSeconds: number;
+  authLevel: AuthLevel;
   expiresAt: Date;
 }
 
@@ -58,6 +65,8 @@ interface SessionRow {
   created_at: Date;
   authenticated_at: Date;
   expires_at: Date;
+  auth_level: AuthLevel;
+  authentication_age_seconds: number;
   is_current: boolean;
   is_expired: boolean;
   is_revoked: boolean;
@@ -78,20 +87,21 @@ export function storableUserAgent(userAgent: string): string {
 /**
  * Starts a session for a user who just proved who they are, inside the caller's transaction (whose
  * context is that user). Always a new id and a new token: a token a browser held before sign-in is
- * never promoted (no session fixation).
+ * never promoted (no session fixation). `authLevel` says whether a second factor was part of it.
  *
  * @example
- * const { session, token } = await createSession(tx, { userId, policy, origin });
+ * const { session, token } = await createSession(tx, { userId, policy, origin, authLevel: 'multi_factor' });
  */
 export async function createSession(
   tx: SqlExecutor,
-  options: { userId: string; policy: SessionPolicy; origin: RequestOrigin },
+  options: { userId: string; policy: SessionPolicy; origin: RequestOrigin; authLevel?: AuthLevel },
 ): Promise<{ session: Session; token: string }> {
   const { ip, userAgent } = options.origin;
   const token = generateToken();
+  const authLevel = options.authLevel ?? 'single_factor';
   const { rows } = await tx.query<{ id: string; created_at: Date; authenticated_at: Date; expires_at: Date }>(
-    `INSERT INTO rampart.sessions (user_id, token_hash, expires_at, ip, user_agent)
-     VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5)
+    `INSERT INTO rampart.sessions (user_id, token_hash, expires_at, ip, user_agent, auth_level)
+     VALUES ($1, $2, now() + make_interval(secs => $3), $4, $5, $6)
      RETURNING id, created_at, authenticated_at, expires_at`,
     [
       options.userId,
@@ -99,6 +109,7 @@ export async function createSession(
       options.policy.absoluteLifetimeSeconds,
       ip.slice(0, 64),
       userAgent === undefined ? null : storableUserAgent(userAgent),
+      authLevel,
     ],
   );
   const row = rows[0]!;
@@ -109,9 +120,30 @@ export async function createSession(
       userId: options.userId,
       createdAt: row.created_at,
       authenticatedAt: row.authenticated_at,
+      authenticationAgeSeconds: 0,
+      authLevel,
       expiresAt: row.expires_at,
     },
   };
+}
+
+/**
+ * Records that the session's user just proved who they are again (step-up, or confirming a new
+ * second factor): the time is now, and the level is what that proof reached.
+ */
+export async function markSessionAuthenticated(tx: SqlExecutor, options: { sessionId: string; authLevel: AuthLevel }): Promise<void> {
+  await tx.query('UPDATE rampart.sessions SET authenticated_at = now(), auth_level = $2 WHERE id = $1', [
+    options.sessionId,
+    options.authLevel,
+  ]);
+}
+
+/**
+ * After the user's last second factor is removed, no session of theirs may still claim one: each
+ * drops to a password-only level (a workspace requiring MFA then refuses them until they enrol).
+ */
+export async function downgradeSessionsToSingleFactor(tx: SqlExecutor, userId: string): Promise<void> {
+  await tx.query(`UPDATE rampart.sessions SET auth_level = 'single_factor' WHERE user_id = $1 AND auth_level <> 'single_factor'`, [userId]);
 }
 
 /**
@@ -200,9 +232,22 @@ function validSession(row: SessionRow, rotatedToken?: string): SessionValidation
       userId: row.user_id,
       createdAt: row.created_at,
       authenticatedAt: row.authenticated_at,
+      authenticationAgeSeconds: row.authentication_age_seconds,
+      authLevel: row.auth_level,
       expiresAt: row.expires_at,
     },
   };
+}
+
+/** The account a session is for, read as that user (the transaction's context). */
+export async function loadSessionUser(tx: SqlExecutor, userId: string): Promise<SessionUser> {
+  const { rows } = await tx.query<{ id: string; email: string; name: string; email_verified_at: Date | null; created_at: Date }>(
+    'SELECT id, email, name, email_verified_at, created_at FROM rampart.users WHERE id = $1',
+    [userId],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('the user of this transaction does not exist');
+  return { id: row.id, email: row.email, name: row.name, emailVerified: row.email_verified_at !== null, createdAt: row.created_at };
 }
 
 export interface SessionSummary {
@@ -262,8 +307,10 @@ export async function deleteOtherSessions(tx: SqlExecutor, options: { userId: st
 /**
  * Ends every session of the user at once, on every instance ("sign out everywhere"): sessions
  * created before `tokens_valid_after` are refused at their next request, and deleted here already.
+ * Sign-ins waiting for their second factor end too: their password step is no longer worth anything.
  */
 export async function revokeAllSessions(tx: SqlExecutor, userId: string): Promise<void> {
   await tx.query('UPDATE rampart.users SET tokens_valid_after = now(), updated_at = now() WHERE id = $1', [userId]);
   await tx.query('DELETE FROM rampart.sessions WHERE user_id = $1', [userId]);
+  await tx.query('DELETE FROM rampart.mfa_challenges WHERE user_id = $1', [userId]);
 }

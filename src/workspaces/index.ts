@@ -47,6 +47,7 @@ export {
   listWorkspacesOfUser,
   readWorkspace,
   renameWorkspace,
+  setWorkspaceMfaPolicy,
   WORKSPACE_DELETION_GRACE_DAYS,
   type WorkspaceDeletion,
   type WorkspaceSummary,

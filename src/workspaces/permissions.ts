@@ -57,6 +57,7 @@ export const PERMISSIONS = {
   'invitations:read': { minimumRole: 'admin', description: 'List pending invitations', isOpenToPlatformAdmin: true },
   'invitations:create': { minimumRole: 'admin', description: 'Invite by email, with a role up to your own; send again' },
   'invitations:revoke': { minimumRole: 'admin', description: 'Revoke a pending invitation' },
+  'workspace:set_mfa_policy': { minimumRole: 'owner', description: 'Require a second factor of every member (only with one yourself)' },
   'ownership:transfer': { minimumRole: 'owner', description: 'Transfer ownership to a member (the owner becomes an admin)' },
   'workspace:delete': { minimumRole: 'owner', description: 'Delete the workspace (typed confirmation, 30-day grace period)' },
 } as const satisfies Record<string, PermissionRule>;

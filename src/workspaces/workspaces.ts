@@ -12,6 +12,8 @@ export const WORKSPACE_DELETION_GRACE_DAYS = 30;
 export interface WorkspaceSummary {
   id: string;
   name: string;
+  /** Members must have signed in with a second factor to use the workspace. */
+  mfaRequired: boolean;
   createdAt: Date;
 }
 
@@ -42,7 +44,7 @@ export async function createWorkspace(
       target: { type: 'workspace', id: workspaceId },
       details: { name: options.name },
     });
-    return { id: workspaceId, name: options.name, createdAt: rows[0]!.created_at };
+    return { id: workspaceId, name: options.name, mfaRequired: false, createdAt: rows[0]!.created_at };
   });
 }
 
@@ -50,14 +52,14 @@ export async function createWorkspace(
 export async function listWorkspacesOfUser(database: Database, userId: string): Promise<(WorkspaceSummary & { role: Role })[]> {
   return database.withTenant({ userId }, async (tx) => {
     // RLS: in the account context a user sees only their own memberships and those workspaces.
-    const { rows } = await tx.query<{ id: string; name: string; role: Role; created_at: Date }>(
-      `SELECT w.workspace_id AS id, w.name, m.role, w.created_at
+    const { rows } = await tx.query<{ id: string; name: string; role: Role; mfa_required: boolean; created_at: Date }>(
+      `SELECT w.workspace_id AS id, w.name, m.role, w.mfa_required, w.created_at
          FROM rampart.memberships m JOIN rampart.workspaces w ON w.workspace_id = m.workspace_id
         WHERE m.user_id = $1 AND w.deleted_at IS NULL
         ORDER BY w.created_at, w.workspace_id`,
       [userId],
     );
-    return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, createdAt: row.created_at }));
+    return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, mfaRequired: row.mfa_required, createdAt: row.created_at }));
   });
 }
 
@@ -66,11 +68,11 @@ export async function listWorkspacesOfUser(database: Database, userId: string): 
  * transaction ends, so a rename or deletion judges the name it then changes.
  */
 export async function readWorkspace(tx: SqlExecutor, options: { forUpdate?: boolean } = {}): Promise<WorkspaceSummary> {
-  const { rows } = await tx.query<{ id: string; name: string; created_at: Date }>(
-    `SELECT workspace_id AS id, name, created_at FROM rampart.workspaces${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+  const { rows } = await tx.query<{ id: string; name: string; mfa_required: boolean; created_at: Date }>(
+    `SELECT workspace_id AS id, name, mfa_required, created_at FROM rampart.workspaces${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
   );
   const row = rows[0]!;
-  return { id: row.id, name: row.name, createdAt: row.created_at };
+  return { id: row.id, name: row.name, mfaRequired: row.mfa_required, createdAt: row.created_at };
 }
 
 export async function renameWorkspace(
@@ -87,6 +89,26 @@ export async function renameWorkspace(
     details: { from: before.name, to: options.name },
   });
   return { ...before, name: options.name };
+}
+
+/**
+ * Turns the requirement of a second factor for the workspace's members on or off. Whoever turns it
+ * on must be signed in with a second factor themselves (the route checks it before calling).
+ */
+export async function setWorkspaceMfaPolicy(
+  tx: SqlExecutor,
+  auditLog: AuditLog,
+  options: { actor: WorkspaceActor; required: boolean },
+): Promise<WorkspaceSummary> {
+  const before = await readWorkspace(tx, { forUpdate: true });
+  if (before.mfaRequired === options.required) return before;
+  await tx.query('UPDATE rampart.workspaces SET mfa_required = $1, updated_at = now()', [options.required]);
+  await recordWorkspaceEvent(auditLog, tx, options.actor, {
+    action: 'workspace.mfa_policy_changed',
+    target: { type: 'workspace', id: before.id },
+    details: { required: options.required },
+  });
+  return { ...before, mfaRequired: options.required };
 }
 
 export type WorkspaceDeletion =

@@ -3,12 +3,16 @@
  * curious operator). After a full sign-up → verify → sign-in → reset → sign-in → change-password
  * cycle, and a workspace invitation accepted and another pending, no column of any table may hold
  * a password, a session token, a CSRF token, or a verification, reset or invitation token in usable
- * form — only hashes that cannot be turned back into them.
+ * form — only hashes that cannot be turned back into them. With multi-factor authentication set up
+ * as well: no TOTP secret (base32, hex or base64), recovery code, second-step token or WebAuthn
+ * challenge either (the TOTP secret is AES-256-GCM ciphertext, the others are hashes).
  * The same secrets must not appear in any log line either.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
+import { totpSecretBase32 } from '../../src/mfa/totp.js';
 import { browserFrom, signInRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor } from '../fixtures/accounts.js';
+import { awayFromStepBoundary, enrolTotp, passwordStep, secondStep } from '../fixtures/mfa.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -91,13 +95,40 @@ describe('a full account cycle leaves no usable secret in the database', () => {
     const accepted = await t.app.inject({ method: 'POST', url: '/api/invitations/accept', headers: invitee.headers(), payload: { token: secrets.at(-2)! } });
     expect(accepted.statusCode).toBe(200);
 
+    // Multi-factor: an authenticator app and its recovery codes (one used), a second step left
+    // pending, and WebAuthn challenges for registering a passkey and for a passwordless sign-in.
+    await awayFromStepBoundary();
+    const { secret, recoveryCodes } = await enrolTotp(t, fourth);
+    secrets.push(totpSecretBase32(secret), secret.toString('hex'), secret.toString('base64'));
+    secrets.push(...recoveryCodes, ...recoveryCodes.map((code) => code.replaceAll('-', '')));
+    const completed = await passwordStep(t, email, finalPassword);
+    secrets.push(completed.mfaToken);
+    const fifth = await secondStep(t, { mfaToken: completed.mfaToken, recoveryCode: recoveryCodes[0]! });
+    expect(fifth.statusCode).toBe(200);
+    const fifthBrowser = browserFrom(fifth);
+    secrets.push(fifthBrowser.sessionToken, fifthBrowser.csrfToken);
+    secrets.push((await passwordStep(t, email, finalPassword)).mfaToken);
+    const registration = await t.app.inject({ method: 'POST', url: '/api/me/passkeys/registration-options', headers: fifthBrowser.headers() });
+    secrets.push(registration.json<{ options: { challenge: string } }>().options.challenge);
+    const passwordless = await t.app.inject({ method: 'POST', url: '/api/auth/passkey/options' });
+    secrets.push(passwordless.json<{ options: { challenge: string } }>().options.challenge);
+
     const dump = await t.testDatabase.database.transactionAsOwner(async (tx) => {
       const { rows: tables } = await tx.query<{ name: string }>(
         `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
           WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`,
       );
       expect(tables.map((table) => table.name)).toEqual(
-        expect.arrayContaining(['rampart.users', 'rampart.sessions', 'rampart.account_tokens', 'rampart.invitations']),
+        expect.arrayContaining([
+          'rampart.users',
+          'rampart.sessions',
+          'rampart.account_tokens',
+          'rampart.invitations',
+          'rampart.totp_credentials',
+          'rampart.recovery_codes',
+          'rampart.mfa_challenges',
+          'rampart.webauthn_challenges',
+        ]),
       );
       const texts: string[] = [];
       for (const table of tables) {
@@ -107,10 +138,15 @@ describe('a full account cycle leaves no usable secret in the database', () => {
       return texts.join('\n');
     });
     expect(dump).toContain('$argon2id$');
+    // The rows exist, so the absence of the secrets below means something.
+    expect(dump).toMatch(/rampart\.totp_credentials: /);
+    expect(dump).toMatch(/rampart\.recovery_codes: /);
+    expect(dump).toMatch(/rampart\.mfa_challenges: /);
+    expect(dump).toMatch(/rampart\.webauthn_challenges: /);
     for (const secret of secrets) {
       for (const form of usableForms(secret)) expect(dump).not.toContain(form);
     }
     const logText = JSON.stringify(t.logs);
     for (const secret of secrets) expect(logText).not.toContain(secret);
-  });
+  }, 60_000);
 });

@@ -45,6 +45,8 @@ const RECIPES: Record<string, (fixture: Fixture) => RouteRequest> = {
   'POST /api/workspaces/:ws/invitations': () => ({ payload: { email: uniqueEmail('matrix'), role: 'viewer' } }),
   'GET /api/workspaces/:ws/invitations': () => ({}),
   'DELETE /api/workspaces/:ws/invitations/:id': (f) => ({ params: { id: f.invitationId } }),
+  // Turning the requirement on also needs a multi-factor session (mfa.test.ts); off is what every role can be asked.
+  'PUT /api/workspaces/:ws/mfa-policy': () => ({ payload: { required: false } }),
 };
 
 const TARGETS = ['own workspace', 'another workspace', 'a workspace that does not exist', 'a deleted workspace'] as const;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { recordAccountEvent, type AccountServices } from '../../auth/account-services.js';
 import { requestPasswordReset, resetPassword } from '../../auth/passwords.js';
 import { signIn } from '../../auth/sign-in.js';
+import type { MfaChallenge } from '../../mfa/second-step.js';
 import { signUp, verifyEmail } from '../../auth/sign-up.js';
 import { deleteSession } from '../../sessions/sessions.js';
 import { AppError } from '../../server/errors.js';
@@ -18,6 +19,20 @@ import {
 } from '../schemas.js';
 import { refuseWhenPasswordWorkIsFull } from '../password-work-guard.js';
 import { requestOrigin, type SessionCookies, type SessionGuard } from '../session-guard.js';
+import { webauthnOptionsBody, webauthnOptionsSchema } from '../webauthn-schemas.js';
+
+/** The answer to a right password when the account has a second factor: no cookies, a second step. */
+const mfaChallengeSchema = z.object({
+  mfaRequired: z.literal(true),
+  mfaToken: z.string(),
+  methods: z.array(z.enum(['passkey', 'totp', 'recovery_code'])),
+  passkeyOptions: webauthnOptionsSchema.optional(),
+});
+
+function mfaChallengeBody(challenge: MfaChallenge): z.infer<typeof mfaChallengeSchema> {
+  const { mfaToken, methods, passkeyOptions } = challenge;
+  return { mfaRequired: true, mfaToken, methods, ...(passkeyOptions === undefined ? {} : { passkeyOptions: webauthnOptionsBody(passkeyOptions) }) };
+}
 
 export interface AuthRoutesOptions {
   services: AccountServices;
@@ -86,13 +101,14 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
         tags: ['accounts'],
         summary: 'Sign in with email and password; sets the session and CSRF cookies',
         body: z.strictObject({ email: emailSchema, password: passwordSchema }),
-        response: { 200: z.object({ user: userSchema }) },
+        response: { 200: z.union([z.object({ user: userSchema }), mfaChallengeSchema]) },
       },
     },
     async (request, reply) => {
       const result = await signIn(services, request.body, requestOrigin(request));
       if (result.status === 'throttled') throw tooManyAttempts(result.retryAfterSeconds);
       if (result.status === 'invalid_credentials') throw new AppError('INVALID_CREDENTIALS');
+      if (result.status === 'mfa_required') return mfaChallengeBody(result.challenge);
       cookies.set(reply, result);
       return { user: toUserBody(result.user) };
     },

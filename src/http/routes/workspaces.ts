@@ -19,9 +19,12 @@ import {
   revokeInvitation,
   renameWorkspace,
   ROLES,
+  setWorkspaceMfaPolicy,
   transferOwnership,
   type Invitation,
   type MembershipChange,
+  type Role,
+  type WorkspaceSummary,
 } from '../../workspaces/index.js';
 import { emailSchema, tokenSchema } from '../schemas.js';
 import { requestOrigin, type SessionGuard } from '../session-guard.js';
@@ -63,8 +66,14 @@ const workspaceSchema = z.object({
   name: z.string(),
   /** Null for a platform super-admin's read-only access. */
   role: roleSchema.nullable(),
+  /** Members must have signed in with a second factor to use it (else 403 MFA_REQUIRED). */
+  mfaRequired: z.boolean(),
   createdAt: z.iso.datetime(),
 });
+
+function toWorkspaceBody(workspace: WorkspaceSummary, role: Role | null): z.infer<typeof workspaceSchema> {
+  return { id: workspace.id, name: workspace.name, role, mfaRequired: workspace.mfaRequired, createdAt: workspace.createdAt.toISOString() };
+}
 const memberSchema = z.object({
   userId: z.uuid(),
   email: z.string(),
@@ -124,7 +133,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
     },
     async (request) => {
       const workspaces = await listWorkspacesOfUser(database, request.auth!.user.id);
-      return { workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, role: w.role, createdAt: w.createdAt.toISOString() })) };
+      return { workspaces: workspaces.map((workspace) => toWorkspaceBody(workspace, workspace.role)) };
     },
   );
 
@@ -142,7 +151,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
       const { user } = request.auth!;
       if (!user.emailVerified) throw new AppError('EMAIL_NOT_VERIFIED');
       const workspace = await createWorkspace(database, auditLog, { userId: user.id, name: request.body.name, origin: requestOrigin(request) });
-      return reply.code(201).send({ id: workspace.id, name: workspace.name, role: 'owner' as const, createdAt: workspace.createdAt.toISOString() });
+      return reply.code(201).send(toWorkspaceBody(workspace, 'owner'));
     },
   );
 
@@ -155,7 +164,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
     (request) =>
       access.asReader(request, async (tx, actor) => {
         const workspace = await readWorkspace(tx);
-        return { id: workspace.id, name: workspace.name, role: actor.role, createdAt: workspace.createdAt.toISOString() };
+        return toWorkspaceBody(workspace, actor.role);
       }),
   );
 
@@ -175,7 +184,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
     (request) =>
       access.asMember(request, async (tx, actor) => {
         const workspace = await renameWorkspace(tx, auditLog, { actor, name: request.body.name });
-        return { id: workspace.id, name: workspace.name, role: actor.role, createdAt: workspace.createdAt.toISOString() };
+        return toWorkspaceBody(workspace, actor.role);
       }),
   );
 
@@ -355,6 +364,30 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
     },
   );
 
+  app.put(
+    '/api/workspaces/:ws/mfa-policy',
+    {
+      ...requirePermission('workspace:set_mfa_policy'),
+      schema: {
+        tags: ['workspaces'],
+        summary: 'Require (or stop requiring) a second factor of every member; only an owner signed in with one may turn it on',
+        params: workspaceParams,
+        querystring: noQuery,
+        body: z.strictObject({ required: z.boolean() }),
+        response: { 200: workspaceSchema },
+      },
+    },
+    (request) =>
+      access.asMember(request, async (tx, actor) => {
+        // The owner must not lock the workspace behind a factor they do not use themselves.
+        if (request.body.required && request.auth!.session.authLevel !== 'multi_factor') {
+          throw new AppError('MFA_REQUIRED', { publicMessage: 'Set up a second factor and sign in with it before requiring one of your members.' });
+        }
+        const workspace = await setWorkspaceMfaPolicy(tx, auditLog, { actor, required: request.body.required });
+        return toWorkspaceBody(workspace, actor.role);
+      }),
+  );
+
   app.post(
     '/api/invitations/accept',
     {
@@ -363,7 +396,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
         summary: 'Accept an invitation sent to your (verified) email address',
         querystring: noQuery,
         body: z.strictObject({ token: tokenSchema }),
-        response: { 200: z.object({ workspace: workspaceSchema.omit({ createdAt: true }) }) },
+        response: { 200: z.object({ workspace: workspaceSchema.omit({ createdAt: true, mfaRequired: true }) }) },
       },
     },
     async (request) => {

@@ -1,0 +1,172 @@
+/**
+ * Passkeys end to end, in the real Chromium with its virtual authenticator (Chrome DevTools
+ * Protocol): registration, passwordless sign-in, passkey as the second factor of a password
+ * sign-in, step-up — and the attacks WebAuthn must stop: a replayed assertion, a cloned
+ * authenticator (its signature counter falls behind), and an assertion for another user.
+ *
+ * Rampart listens on a real port at http://localhost:<port> (its PUBLIC_URL, so its RP id is
+ * `localhost` and its origin that URL); the page the browser runs the ceremonies on is one of its
+ * own URLs. The HTTP calls are made from the test (the same requests a console would make).
+ */
+import { createServer } from 'node:net';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../fixtures/app.js';
+import { browserFrom, createVerifiedUser, signInRequest, type Browser } from '../fixtures/accounts.js';
+import { addPasskeyDevice, assertPasskey, createPasskey, launchChromium, type PasskeyDevice } from '../fixtures/browser.js';
+import { accountAuditActions } from '../fixtures/mfa.js';
+import { createWorkspaceAs, problemCode } from '../fixtures/workspaces.js';
+
+let t: TestApp;
+let origin: string;
+let chromium: Chromium;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  origin = `http://localhost:${port}`;
+  t = await createTestApp({ env: { PUBLIC_URL: origin } });
+  await t.app.listen({ port, host: '127.0.0.1' });
+  chromium = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await chromium?.close();
+  await t?.close();
+});
+
+/** A browser context on one of Rampart's pages, with a virtual platform authenticator. */
+async function deviceOnRampartPage(): Promise<{ context: BrowserContext; page: Page; device: PasskeyDevice }> {
+  const context = await chromium.newContext();
+  const page = await context.newPage();
+  await page.goto(`${origin}/api/health/live`);
+  return { context, page, device: await addPasskeyDevice(page) };
+}
+
+async function registerPasskey(page: Page, session: Browser, name = 'Laptop'): Promise<{ recoveryCodes: string[] | null; passkeyId: string }> {
+  const options = await t.app.inject({ method: 'POST', url: '/api/me/passkeys/registration-options', headers: session.headers() });
+  expect(options.statusCode, options.body).toBe(200);
+  const response = await createPasskey(page, options.json<{ options: PublicKeyCredentialCreationOptionsJSON }>().options);
+  const registered = await t.app.inject({ method: 'POST', url: '/api/me/passkeys', headers: session.headers(), payload: { name, response } });
+  expect(registered.statusCode, registered.body).toBe(201);
+  const body = registered.json<{ recoveryCodes: string[] | null; passkey: { id: string } }>();
+  return { recoveryCodes: body.recoveryCodes, passkeyId: body.passkey.id };
+}
+
+async function passwordlessOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const response = await t.app.inject({ method: 'POST', url: '/api/auth/passkey/options' });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<{ options: PublicKeyCredentialRequestOptionsJSON }>().options;
+}
+
+function passkeySignIn(response: unknown) {
+  return t.app.inject({ method: 'POST', url: '/api/auth/passkey/sign-in', payload: { response } });
+}
+
+describe('passkeys in Chromium with a virtual authenticator', () => {
+  it('registers a passkey, signs in with it alone (multi-factor), and refuses the same assertion twice (attack: replay)', async () => {
+    const user = await createVerifiedUser(t);
+    const { page, context } = await deviceOnRampartPage();
+    const { recoveryCodes } = await registerPasskey(page, user.browser);
+    expect(recoveryCodes).toHaveLength(10);
+    const listed = await t.app.inject({ method: 'GET', url: '/api/me/passkeys', headers: user.browser.headers() });
+    expect(listed.json<{ passkeys: { name: string }[] }>().passkeys.map((p) => p.name)).toEqual(['Laptop']);
+
+    const assertion = await assertPasskey(page, await passwordlessOptions());
+    const signedIn = await passkeySignIn(assertion);
+    expect(signedIn.statusCode, signedIn.body).toBe(200);
+    expect(signedIn.json<{ user: { id: string } }>().user.id).toBe(user.userId);
+    // A passkey with user verification is two factors: the session may switch on a workspace MFA policy.
+    const session = browserFrom(signedIn);
+    const workspaceId = await createWorkspaceAs(t, session);
+    const policy = await t.app.inject({ method: 'PUT', url: `/api/workspaces/${workspaceId}/mfa-policy`, headers: session.headers(), payload: { required: true } });
+    expect(policy.statusCode, policy.body).toBe(200);
+
+    expect(problemCode(await passkeySignIn(assertion))).toBe('INVALID_CREDENTIALS');
+    expect(await accountAuditActions(t, user.userId)).toEqual(expect.arrayContaining(['account.passkey_added', 'account.signed_in']));
+    await context.close();
+  });
+
+  it('asks for the passkey after a right password, and completes the sign-in with it', async () => {
+    const user = await createVerifiedUser(t);
+    const { page, context } = await deviceOnRampartPage();
+    await registerPasskey(page, user.browser);
+    const first = await signInRequest(t.app, user.email, user.password);
+    const challenge = first.json<{ mfaRequired: boolean; mfaToken: string; methods: string[]; passkeyOptions: PublicKeyCredentialRequestOptionsJSON }>();
+    expect(challenge.mfaRequired).toBe(true);
+    expect(challenge.methods).toEqual(['passkey', 'recovery_code']);
+    const passkey = await assertPasskey(page, challenge.passkeyOptions);
+    const done = await t.app.inject({ method: 'POST', url: '/api/auth/sign-in/mfa', payload: { mfaToken: challenge.mfaToken, passkey } });
+    expect(done.statusCode, done.body).toBe(200);
+    await context.close();
+  });
+
+  it('steps up with a passkey', async () => {
+    const user = await createVerifiedUser(t);
+    const { page, context } = await deviceOnRampartPage();
+    await registerPasskey(page, user.browser);
+    const options = await t.app.inject({ method: 'POST', url: '/api/auth/step-up/passkey-options', headers: user.browser.headers() });
+    expect(options.statusCode, options.body).toBe(200);
+    const passkey = await assertPasskey(page, options.json<{ options: PublicKeyCredentialRequestOptionsJSON }>().options);
+    const stepped = await t.app.inject({ method: 'POST', url: '/api/auth/step-up', headers: user.browser.headers(), payload: { passkey } });
+    expect(stepped.statusCode, stepped.body).toBe(200);
+    expect(stepped.json()).toEqual({ authLevel: 'multi_factor' });
+    // The challenge was used: the same assertion does not step up again.
+    const again = await t.app.inject({ method: 'POST', url: '/api/auth/step-up', headers: user.browser.headers(), payload: { passkey } });
+    expect(problemCode(again)).toBe('INVALID_SECOND_FACTOR');
+    await context.close();
+  });
+
+  it('refuses a cloned authenticator whose signature counter fell behind (attack: a copied private key), and records it', async () => {
+    const user = await createVerifiedUser(t);
+    const original = await deviceOnRampartPage();
+    await registerPasskey(original.page, user.browser);
+    const [credential] = await original.device.credentials();
+    const clone = await deviceOnRampartPage();
+    await clone.device.addCredential(credential!);
+
+    expect((await passkeySignIn(await assertPasskey(original.page, await passwordlessOptions()))).statusCode).toBe(200);
+    const fromClone = await passkeySignIn(await assertPasskey(clone.page, await passwordlessOptions()));
+    expect(problemCode(fromClone)).toBe('INVALID_CREDENTIALS');
+    expect(await accountAuditActions(t, user.userId)).toContain('account.passkey_clone_suspected');
+    await original.context.close();
+    await clone.context.close();
+  });
+
+  it('refuses the passkey of another user as the second factor of a sign-in', async () => {
+    const victim = await createVerifiedUser(t);
+    const attacker = await createVerifiedUser(t);
+    const victimDevice = await deviceOnRampartPage();
+    const attackerDevice = await deviceOnRampartPage();
+    await registerPasskey(victimDevice.page, victim.browser);
+    await registerPasskey(attackerDevice.page, attacker.browser);
+    const first = await signInRequest(t.app, victim.email, victim.password);
+    const { mfaToken, passkeyOptions } = first.json<{ mfaToken: string; passkeyOptions: PublicKeyCredentialRequestOptionsJSON }>();
+    // The attacker answers the challenge of the victim's sign-in with their own passkey.
+    const attackerAssertion = await assertPasskey(attackerDevice.page, { ...passkeyOptions, allowCredentials: [] });
+    const refused = await t.app.inject({ method: 'POST', url: '/api/auth/sign-in/mfa', payload: { mfaToken, passkey: attackerAssertion } });
+    expect(problemCode(refused)).toBe('INVALID_SECOND_FACTOR');
+    await victimDevice.context.close();
+    await attackerDevice.context.close();
+  });
+
+  it('renames and removes passkeys; without any factor left the password alone signs in again', async () => {
+    const user = await createVerifiedUser(t);
+    const { page, context } = await deviceOnRampartPage();
+    const { passkeyId } = await registerPasskey(page, user.browser);
+    const renamed = await t.app.inject({ method: 'PATCH', url: `/api/me/passkeys/${passkeyId}`, headers: user.browser.headers(), payload: { name: 'Phone' } });
+    expect(renamed.json<{ name: string }>().name).toBe('Phone');
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/me/passkeys/${passkeyId}`, headers: user.browser.headers() });
+    expect(removed.statusCode).toBe(204);
+    expect((await signInRequest(t.app, user.email, user.password)).json()).toHaveProperty('user');
+    expect(problemCode(await passkeySignIn(await assertPasskey(page, await passwordlessOptions())))).toBe('INVALID_CREDENTIALS');
+    await context.close();
+  });
+});

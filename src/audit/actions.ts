@@ -46,6 +46,7 @@ export const AUDIT_ACTIONS = {
   'account.passkey_renamed': 'A passkey was renamed',
   'account.passkey_removed': 'A passkey was removed',
   'account.passkey_clone_suspected': "A passkey's signature counter did not advance (a possible cloned authenticator); the use was refused",
+  'account.second_factor_requested': 'A sign-in had the right password; the second factor was asked for (no session yet)',
   'account.second_factor_failed': 'A second factor (TOTP code, recovery code or passkey) was wrong',
   'account.stepped_up': 'A signed-in user confirmed who they are again, for a sensitive action',
   'account.session_token_reused': 'A replaced session token was presented after its grace window (likely theft); the session was ended',

@@ -3,7 +3,7 @@ import type { SqlExecutor } from '../db/driver.js';
 import { hashPassword, verifyPassword } from '../crypto/password-hash.js';
 import { hashToken, isTokenShaped } from '../crypto/tokens.js';
 import { passwordChangedMessage, passwordResetMessage } from '../mail/index.js';
-import { createSession, revokeAllSessions, type Session } from '../sessions/sessions.js';
+import { createSession, revokeAllSessions, type AuthLevel, type Session } from '../sessions/sessions.js';
 import {
   emailLookupKey,
   publicLink,
@@ -126,7 +126,7 @@ export type PasswordChangeResult =
  */
 export async function changePassword(
   services: AccountServices,
-  input: { userId: string; currentPassword: string; newPassword: string },
+  input: { userId: string; currentPassword: string; newPassword: string; authLevel: AuthLevel },
   origin: RequestOrigin,
 ): Promise<PasswordChangeResult> {
   const { userId } = input;
@@ -164,7 +164,8 @@ export async function changePassword(
     // Changed by a reset meanwhile: the current password given is no longer the account's.
     if (!(await lockPasswordHashIfUnchanged(tx, userId, storedHash))) return undefined;
     await replacePassword(tx, userId, passwordHash);
-    const created = await createSession(tx, { userId, policy: services.sessionPolicy, origin });
+    // The replacement session keeps the level the caller's had: a new password is no second factor lost.
+    const created = await createSession(tx, { userId, policy: services.sessionPolicy, origin, authLevel: input.authLevel });
     await recordAccountEvent(services, tx, { userId, action: 'account.password_changed', origin });
     return created;
   });

@@ -134,7 +134,14 @@ async function checkPasswordAndStartSession(
     // With a second factor the password only opens the second step; a reset password is no way round it.
     const factors = await loadFactorSummary(tx, account.id);
     if (hasSecondFactor(factors)) {
-      return { status: 'mfa_required' as const, challenge: await issueMfaChallenge(services, tx, { userId: account.id, factors }) };
+      const challenge = await issueMfaChallenge(services, tx, { userId: account.id, factors });
+      await recordAccountEvent(services, tx, {
+        userId: account.id,
+        action: 'account.second_factor_requested',
+        origin,
+        details: { methods: challenge.methods, hashUpgraded: upgradedHash !== undefined },
+      });
+      return { status: 'mfa_required' as const, challenge };
     }
     const { session, token } = await createSession(tx, { userId: account.id, policy: services.sessionPolicy, origin });
     await recordAccountEvent(services, tx, {

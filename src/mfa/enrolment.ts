@@ -7,6 +7,7 @@ import {
   checkTotpCode,
   hasSecondFactor,
   loadFactorSummary,
+  lockFactorChanges,
   replaceRecoveryCodes,
   sealTotpSecret,
   settleAfterFactorRemoved,
@@ -73,10 +74,20 @@ export type TotpConfirmation = { status: 'enabled'; recoveryCodes: string[] | nu
 export async function confirmTotpEnrolment(services: AccountServices, owner: FactorOwner, code: string): Promise<TotpConfirmation> {
   const userId = owner.user.id;
   const result = await services.database.withTenant({ userId }, async (tx) => {
+    await lockFactorChanges(tx, userId);
     const { rows } = await tx.query('SELECT 1 FROM rampart.totp_credentials WHERE user_id = $1 AND confirmed_at IS NULL', [userId]);
     if (rows.length === 0) return { status: 'no_enrolment' as const };
     const before = await loadFactorSummary(tx, userId);
-    if ((await checkTotpCode(services.mfa, tx, { userId, code, pending: true })) !== 'accepted') return { status: 'wrong_code' as const };
+    const check = await checkTotpCode(services.mfa, tx, { userId, code, pending: true });
+    if (check !== 'accepted') {
+      await recordAccountEvent(services, tx, {
+        userId,
+        action: 'account.second_factor_failed',
+        origin: owner.origin,
+        details: { method: 'totp', purpose: 'enrolment', reason: check },
+      });
+      return { status: 'wrong_code' as const };
+    }
     await tx.query('UPDATE rampart.totp_credentials SET confirmed_at = now() WHERE user_id = $1', [userId]);
     await recordAccountEvent(services, tx, { userId, action: 'account.totp_enabled', origin: owner.origin });
     return { status: 'enabled' as const, recoveryCodes: await afterFactorAdded(services, tx, owner, before) };
@@ -89,6 +100,7 @@ export async function confirmTotpEnrolment(services: AccountServices, owner: Fac
 export async function disableTotp(services: AccountServices, owner: FactorOwner): Promise<boolean> {
   const userId = owner.user.id;
   const wasConfirmed = await services.database.withTenant({ userId }, async (tx) => {
+    await lockFactorChanges(tx, userId);
     const { rows } = await tx.query<{ confirmed: boolean }>(
       'DELETE FROM rampart.totp_credentials WHERE user_id = $1 RETURNING confirmed_at IS NOT NULL AS confirmed',
       [userId],
@@ -106,6 +118,7 @@ export async function disableTotp(services: AccountServices, owner: FactorOwner)
 export async function regenerateRecoveryCodes(services: AccountServices, owner: FactorOwner): Promise<string[] | undefined> {
   const userId = owner.user.id;
   const codes = await services.database.withTenant({ userId }, async (tx) => {
+    await lockFactorChanges(tx, userId);
     if (!hasSecondFactor(await loadFactorSummary(tx, userId))) return undefined;
     const fresh = await replaceRecoveryCodes(services.mfa, tx, userId);
     await recordAccountEvent(services, tx, { userId, action: 'account.recovery_codes_generated', origin: owner.origin });
@@ -125,6 +138,7 @@ export async function addPasskey(
 ): Promise<PasskeyAdded> {
   const userId = owner.user.id;
   const result = await services.database.withTenant({ userId }, async (tx) => {
+    await lockFactorChanges(tx, userId);
     const before = await loadFactorSummary(tx, userId);
     const registration = await finishPasskeyRegistration(services.mfa, tx, { userId, ...input });
     // The used-up challenge must stay used up: a refusal commits too.
@@ -159,6 +173,7 @@ export async function renameUserPasskey(
 export async function removeUserPasskey(services: AccountServices, owner: FactorOwner, passkeyId: string): Promise<boolean> {
   const userId = owner.user.id;
   const removed = await services.database.withTenant({ userId }, async (tx) => {
+    await lockFactorChanges(tx, userId);
     const passkey = await removePasskey(tx, { userId, passkeyId });
     if (passkey === undefined) return false;
     await recordAccountEvent(services, tx, { userId, action: 'account.passkey_removed', origin: owner.origin, details: { passkeyId } });

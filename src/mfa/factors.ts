@@ -15,6 +15,15 @@ export interface FactorSummary {
   recoveryCodesRemaining: number;
 }
 
+/**
+ * Holds the user's account row until the transaction ends, so that changes to their factors happen
+ * one after another: two removals at once would each still see the other's factor, and neither would
+ * notice that none is left (`settleAfterFactorRemoved`).
+ */
+export async function lockFactorChanges(tx: SqlExecutor, userId: string): Promise<void> {
+  await tx.query('SELECT 1 FROM rampart.users WHERE id = $1 FOR UPDATE', [userId]);
+}
+
 /** What the user has enrolled (the transaction's context is that user). */
 export async function loadFactorSummary(tx: SqlExecutor, userId: string): Promise<FactorSummary> {
   const { rows } = await tx.query<{ totp: boolean; passkeys: number; recovery_codes: number }>(

@@ -145,6 +145,11 @@ export async function startPasskeyRegistration(
   return options;
 }
 
+/** The bounds the `passkeys` table holds a credential to (credential id 16–1366 base64url characters, key 16–2048 bytes). */
+function isStorableCredential(credential: { id: string; publicKey: Uint8Array }): boolean {
+  return /^[A-Za-z0-9_-]{16,1366}$/.test(credential.id) && credential.publicKey.length >= 16 && credential.publicKey.length <= 2048;
+}
+
 export type PasskeyRegistration = { status: 'registered'; passkey: PasskeySummary } | { status: 'rejected' };
 
 /**
@@ -174,6 +179,9 @@ export async function finishPasskeyRegistration(
   }
   if (!verification.verified) return { status: 'rejected' };
   const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
+  // The library takes any size; a self-made authenticator (attestation "none") could send a key or
+  // id the table refuses. Refused here, as a failed registration, not as a failed statement.
+  if (!isStorableCredential(credential)) return { status: 'rejected' };
   const { rows } = await tx.query<PasskeyRow>(
     `INSERT INTO rampart.passkeys (user_id, credential_id, public_key, sign_count, transports, name, device_type, is_backed_up)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

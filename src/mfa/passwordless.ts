@@ -52,7 +52,12 @@ export async function signInWithPasskey(
     const assertion = await verifyPasskeyAssertion(services.mfa, tx, { userId, response, challengeHash });
     if (assertion.status !== 'verified') {
       if (assertion.status === 'clone_suspected') {
-        await recordAccountEvent(services, tx, { userId, action: 'account.passkey_clone_suspected', origin, details: { purpose: 'sign_in' } });
+        await recordAccountEvent(services, tx, {
+          userId,
+          action: 'account.passkey_clone_suspected',
+          origin,
+          details: { purpose: 'sign_in', passkeyId: assertion.passkeyId },
+        });
       }
       await recordAccountEvent(services, tx, { userId, action: 'account.sign_in_failed', origin, details: { method: 'passkey' } });
       return { status: 'rejected' as const };

@@ -17,7 +17,7 @@ export function generateRecoveryCodes(): string[] {
 
 /**
  * A typed code in canonical form, or undefined when it cannot be one: case, spaces and dashes are
- * ignored, and the letters Crockford's base32 leaves out are read as the digits they look like.
+ * ignored, and the letters Crockford's base32 reads as digits are (i and l as 1, o as 0; u is refused).
  */
 export function normaliseRecoveryCode(typed: string): string | undefined {
   const compact = typed.toLowerCase().replace(/[\s-]/g, '').replace(/[io]/g, (c) => (c === 'o' ? '0' : '1')).replace(/l/g, '1');

@@ -16,13 +16,15 @@ export type SecondFactorProof =
 export type SecondFactorVerdict =
   | { ok: true; method: SecondFactorMethod; recoveryCodesRemaining?: number }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number }
-  | { ok: false; reason: 'wrong' | 'replayed' | 'clone_suspected' };
+  | { ok: false; reason: 'wrong' | 'replayed' }
+  | { ok: false; reason: 'clone_suspected'; passkeyId: string };
 
 /**
  * Checks a second factor of `userId` inside the caller's transaction (context: that user), counted
- * against the second-factor limits before it is checked. Every outcome is recorded in the user's
- * log in the same transaction, so the caller must commit a failure too (return, not throw): the
- * counted attempt and the record are what stop guessing.
+ * against the second-factor limits before it is checked (a refused attempt is neither checked nor
+ * recorded). A checked failure, and a recovery code's use, are recorded in the user's log in the
+ * same transaction, so the caller must commit a failure too (return, not throw): the counted attempt
+ * and the record are what stop guessing.
  *
  * @example
  * const verdict = await checkSecondFactor(services, tx, { userId, proof: { method: 'totp', code }, origin });
@@ -52,9 +54,13 @@ export async function checkSecondFactor(
   if (verdict.reason === 'replayed') {
     await recordAccountEvent(services, tx, { userId, action: 'account.totp_code_replayed', origin, details });
   } else if (verdict.reason === 'clone_suspected') {
-    await recordAccountEvent(services, tx, { userId, action: 'account.passkey_clone_suspected', origin, details });
+    await recordAccountEvent(services, tx, { userId, action: 'account.passkey_clone_suspected', origin, details: { ...details, passkeyId: verdict.passkeyId } });
   }
   await recordAccountEvent(services, tx, { userId, action: 'account.second_factor_failed', origin, details: { ...details, reason: verdict.reason } });
+  if (reservation.isLastBeforeAccountCeiling) {
+    // The user's ceiling of wrong second factors is reached: sign-in and step-up pause for the window.
+    await recordAccountEvent(services, tx, { userId, action: 'account.locked', origin, details: { factor: 'second_factor' } });
+  }
   return verdict;
 }
 
@@ -72,7 +78,8 @@ async function verify(services: AccountServices, tx: SqlExecutor, userId: string
     case 'passkey': {
       const assertion = await verifyPasskeyAssertion(services.mfa, tx, { userId, response: proof.response, challengeHash: proof.challengeHash });
       if (assertion.status === 'verified') return { ok: true, method: 'passkey' };
-      return { ok: false, reason: assertion.status === 'clone_suspected' ? 'clone_suspected' : 'wrong' };
+      if (assertion.status === 'clone_suspected') return { ok: false, reason: 'clone_suspected', passkeyId: assertion.passkeyId };
+      return { ok: false, reason: 'wrong' };
     }
   }
 }

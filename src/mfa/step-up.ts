@@ -3,11 +3,11 @@ import { emailLookupKey, recordAccountEvent, type AccountServices, type RequestO
 import { recordFailedSignInAndWarnOwner } from '../auth/sign-in.js';
 import { reserveSignInAttempt, settleSuccessfulSignIn } from '../auth/sign-in-throttle.js';
 import { verifyPassword } from '../crypto/password-hash.js';
+import { hashToken } from '../crypto/tokens.js';
 import { markSessionAuthenticated, type AuthLevel, type SessionUser } from '../sessions/sessions.js';
 import { hasSecondFactor, loadFactorSummary } from './factors.js';
-import { consumeChallenge, passkeyAssertionOptions, storeChallenge, userCredentials, challengeOf } from './passkeys.js';
+import { challengeOf, consumeChallenge, passkeyAssertionOptions, storeChallenge, userCredentials } from './passkeys.js';
 import { checkSecondFactor, notifyRecoveryCodeUsed, type SecondFactorProof } from './second-factor.js';
-import { hashToken } from '../crypto/tokens.js';
 import type { SecondStepProof } from './second-step.js';
 
 /** How a signed-in user confirms who they are again: the password when they have no second factor, else the second factor. */
@@ -65,9 +65,9 @@ export async function stepUp(
     let checked: SecondFactorProof;
     if (proof.method === 'passkey') {
       const challenge = challengeOf(proof.response);
-      const challengeHash = challenge === undefined ? 'none' : hashToken(challenge);
-      const isLive = challenge !== undefined && (await consumeChallenge(tx, { challengeHash, purpose: 'step_up', userId: user.id }));
-      if (!isLive) return { result: { status: 'rejected' as const } };
+      if (challenge === undefined) return { result: { status: 'rejected' as const } };
+      const challengeHash = hashToken(challenge);
+      if (!(await consumeChallenge(tx, { challengeHash, purpose: 'step_up', userId: user.id }))) return { result: { status: 'rejected' as const } };
       checked = { method: 'passkey', response: proof.response, challengeHash };
     } else {
       checked = proof;
@@ -103,7 +103,8 @@ async function stepUpWithPassword(
   if (!reservation.allowed) return { status: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
   const verification = passwordHash === undefined ? { ok: false } : await services.passwordWork.run(() => verifyPassword(passwordHash, input.password));
   if (!verification.ok) {
-    services.background.run('record a failed step-up', () => recordFailedSignInAndWarnOwner(services, user, reservation, origin));
+    // Recorded before the answer: the caller is signed in, there is no account to hide.
+    await recordFailedSignInAndWarnOwner(services, user, reservation, origin);
     return { status: 'wrong_password' };
   }
   await services.database.withTenant({ userId: user.id }, async (tx) => {

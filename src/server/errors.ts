@@ -26,7 +26,7 @@ export const ERROR_CATALOG = {
   CSRF_TOKEN_INVALID: { status: 403, title: 'The request is missing a valid CSRF token' },
   EMAIL_NOT_VERIFIED: { status: 403, title: 'Verify your email address first' },
   STEP_UP_REQUIRED: { status: 403, title: 'Confirm it is you again before this action' },
-  MFA_REQUIRED: { status: 403, title: 'This workspace requires multi-factor authentication' },
+  MFA_REQUIRED: { status: 403, title: 'Multi-factor authentication is required for this' },
   INSUFFICIENT_ROLE: { status: 403, title: 'Your role in this workspace does not allow this action' },
   ROLE_NOT_ALLOWED: { status: 403, title: 'You cannot give this role or change this member' },
   INVITATION_EMAIL_MISMATCH: { status: 403, title: 'The invitation was sent to another email address' },

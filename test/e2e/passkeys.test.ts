@@ -90,8 +90,42 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
     expect(policy.statusCode, policy.body).toBe(200);
 
     expect(problemCode(await passkeySignIn(assertion))).toBe('INVALID_CREDENTIALS');
-    expect(await accountAuditActions(t, user.userId)).toEqual(expect.arrayContaining(['account.passkey_added', 'account.signed_in']));
+    const actions = await accountAuditActions(t, user.userId);
+    expect(actions).toEqual(expect.arrayContaining(['account.passkey_added', 'account.signed_in']));
+    // Refused because its challenge was used up, before the signature counter was even looked at.
+    expect(actions).not.toContain('account.passkey_clone_suspected');
     await context.close();
+  });
+
+  it('refuses an assertion whose challenge has expired', async () => {
+    const user = await createVerifiedUser(t);
+    const { page, context } = await deviceOnRampartPage();
+    await registerPasskey(page, user.browser);
+    const assertion = await assertPasskey(page, await passwordlessOptions());
+    await t.testDatabase.database.transactionAsOwner((tx) =>
+      tx.query(`UPDATE rampart.webauthn_challenges SET expires_at = now() - interval '1 second' WHERE purpose = 'sign_in'`),
+    );
+    expect(problemCode(await passkeySignIn(assertion))).toBe('INVALID_CREDENTIALS');
+    expect(await accountAuditActions(t, user.userId)).not.toContain('account.sign_in_failed');
+    await context.close();
+  });
+
+  it('refuses a registration made on another origin than the configured one (attack: a look-alike site relaying the ceremony)', async () => {
+    // A second Rampart whose configured origin is another port of localhost: same RP id, other origin.
+    const other = await createTestApp({ env: { PUBLIC_URL: `http://localhost:${await freePort()}` } });
+    try {
+      const user = await createVerifiedUser(other);
+      const options = await other.app.inject({ method: 'POST', url: '/api/me/passkeys/registration-options', headers: user.browser.headers() });
+      const { page, context } = await deviceOnRampartPage();
+      const response = await createPasskey(page, options.json<{ options: PublicKeyCredentialCreationOptionsJSON }>().options);
+      const refused = await other.app.inject({ method: 'POST', url: '/api/me/passkeys', headers: user.browser.headers(), payload: { name: 'Relayed', response } });
+      expect(problemCode(refused)).toBe('PASSKEY_REJECTED');
+      const listed = await other.app.inject({ method: 'GET', url: '/api/me/passkeys', headers: user.browser.headers() });
+      expect(listed.json<{ passkeys: unknown[] }>().passkeys).toEqual([]);
+      await context.close();
+    } finally {
+      await other.close();
+    }
   });
 
   it('asks for the passkey after a right password, and completes the sign-in with it', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STEP_UP_ROUTES } from '../../src/http/step-up-guard.js';
 import { hashToken } from '../../src/crypto/tokens.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { createVerifiedUser, type Browser } from '../fixtures/accounts.js';
+import { createVerifiedUser, signInRequest, type Browser } from '../fixtures/accounts.js';
 import { ageAuthentication, awayFromStepBoundary, enrolTotp, passwordStep, secondStep, totpCode } from '../fixtures/mfa.js';
 import { createWorkspaceAs, inviteAndJoin, problemCode } from '../fixtures/workspaces.js';
 
@@ -88,13 +88,19 @@ describe('step-up (attack: a stolen or unattended session used to take the accou
     },
   );
 
-  it('refuses a wrong password at step-up and counts it like a failed sign-in', async () => {
+  it('refuses a wrong password at step-up and counts it like a failed sign-in (attack: a stolen session as a password oracle)', async () => {
     const user = await createVerifiedUser(t);
     await ageAuthentication(t, user.browser.sessionToken);
-    const wrong = await t.app.inject({ method: 'POST', url: '/api/auth/step-up', headers: user.browser.headers(), payload: { password: 'not-the-password-at-all' } });
-    expect(problemCode(wrong)).toBe('INVALID_CURRENT_PASSWORD');
+    const stepUp = (password: string) =>
+      t.app.inject({ method: 'POST', url: '/api/auth/step-up', headers: user.browser.headers(), payload: { password } });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      expect(problemCode(await stepUp(`not-the-password-${attempt}`))).toBe('INVALID_CURRENT_PASSWORD');
+    }
     const still = await t.app.inject({ method: 'POST', url: '/api/me/mfa/totp', headers: user.browser.headers() });
     expect(problemCode(still)).toBe('STEP_UP_REQUIRED');
+    // The sixth guess is not checked, even the right password: the same limit as sign-in.
+    expect(problemCode(await stepUp(user.password))).toBe('TOO_MANY_ATTEMPTS');
+    expect(problemCode(await signInRequest(t.app, user.email, user.password))).toBe('TOO_MANY_ATTEMPTS');
   });
 });
 

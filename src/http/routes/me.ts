@@ -59,7 +59,7 @@ export const meRoutes: FastifyPluginAsyncZod<MeRoutesOptions> = async (app, { se
     async (request, reply) => {
       const result = await changePassword(
         services,
-        { userId: request.auth!.user.id, ...request.body },
+        { userId: request.auth!.user.id, authLevel: request.auth!.session.authLevel, ...request.body },
         requestOrigin(request),
       );
       if (result.status === 'throttled') throw tooManyAttempts(result.retryAfterSeconds);

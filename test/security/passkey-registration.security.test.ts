@@ -49,7 +49,7 @@ function handMadeRegistration(options: { challenge: string; rpId: string; origin
   const attestationObject = isoCBOR.encode(
     new Map<string, string | Map<string, never> | Uint8Array>([
       ['fmt', 'none'],
-      ['attStmt', new Map()],
+      ['attStmt', new Map<string, never>()],
       ['authData', new Uint8Array(authData)],
     ]),
   );

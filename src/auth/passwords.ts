@@ -119,16 +119,22 @@ export type PasswordChangeResult =
   | { status: 'throttled'; retryAfterSeconds: number }
   | { status: 'rejected'; reason: PasswordRejection };
 
+export type CurrentPasswordCheck =
+  | { status: 'correct'; account: { id: string; email: string; name: string }; passwordHash: string }
+  | { status: 'wrong_current_password' }
+  | { status: 'throttled'; retryAfterSeconds: number };
+
 /**
- * Changes the password of a signed-in user who re-enters the current one. Guesses at the current
- * password count against the same limits as sign-in (a stolen session must not become a password
- * oracle). Every session ends, and the caller's is replaced by a new one with a new token.
+ * Checks the password a signed-in user re-enters (to change it, or to step up). Guesses count against
+ * the same limits as sign-in, before the hash is checked (a stolen session must not become a password
+ * oracle); a right password gives the reserved attempt back. A wrong one is recorded before the
+ * answer: the caller is signed in, so there is no account whose existence the timing could reveal.
  */
-export async function changePassword(
+export async function checkCurrentPassword(
   services: AccountServices,
-  input: { userId: string; currentPassword: string; newPassword: string; authLevel: AuthLevel },
+  input: { userId: string; password: string },
   origin: RequestOrigin,
-): Promise<PasswordChangeResult> {
+): Promise<CurrentPasswordCheck> {
   const { userId } = input;
   const attempt = await services.database.withTenant({ userId }, async (tx) => {
     const { rows } = await tx.query<{ id: string; email: string; name: string; password_hash: string | null }>(
@@ -137,24 +143,36 @@ export async function changePassword(
         WHERE u.id = $1`,
       [userId],
     );
-    const account = rows[0]!;
-    const reservation = await reserveSignInAttempt(tx, { email: emailLookupKey(account.email), ip: origin.ip });
-    return { account, reservation };
+    const row = rows[0]!;
+    const reservation = await reserveSignInAttempt(tx, { email: emailLookupKey(row.email), ip: origin.ip });
+    return { row, reservation };
   });
-  const { account, reservation } = attempt;
+  const { row, reservation } = attempt;
   if (!reservation.allowed) return { status: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
-  const storedHash = account.password_hash;
-  const current = storedHash === null ? { ok: false } : await services.passwordWork.run(() => verifyPassword(storedHash, input.currentPassword));
-  if (!current.ok || storedHash === null) {
-    services.background.run('record a failed password check', () =>
-      recordFailedSignInAndWarnOwner(services, account, reservation, origin),
-    );
+  const account = { id: row.id, email: row.email, name: row.name };
+  const storedHash = row.password_hash;
+  const verification = storedHash === null ? { ok: false } : await services.passwordWork.run(() => verifyPassword(storedHash, input.password));
+  if (!verification.ok || storedHash === null) {
+    await recordFailedSignInAndWarnOwner(services, account, reservation, origin);
     return { status: 'wrong_current_password' };
   }
-  // The current password was right: the reserved attempt is given back now, whatever the new one is.
-  await services.database.withTenant({ userId }, (tx) =>
-    settleSuccessfulSignIn(tx, { email: emailLookupKey(account.email), ip: origin.ip }),
-  );
+  await services.database.withTenant({ userId }, (tx) => settleSuccessfulSignIn(tx, { email: emailLookupKey(account.email), ip: origin.ip }));
+  return { status: 'correct', account, passwordHash: storedHash };
+}
+
+/**
+ * Changes the password of a signed-in user who re-enters the current one (`checkCurrentPassword`).
+ * Every session ends, and the caller's is replaced by a new one with a new token.
+ */
+export async function changePassword(
+  services: AccountServices,
+  input: { userId: string; currentPassword: string; newPassword: string; authLevel: AuthLevel },
+  origin: RequestOrigin,
+): Promise<PasswordChangeResult> {
+  const { userId } = input;
+  const current = await checkCurrentPassword(services, { userId, password: input.currentPassword }, origin);
+  if (current.status !== 'correct') return current;
+  const { account, passwordHash: storedHash } = current;
 
   const verdict = await checkPassword(input.newPassword, { email: account.email, name: account.name }, services.isBreached);
   if (!verdict.ok) return { status: 'rejected', reason: verdict.reason };

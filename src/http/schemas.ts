@@ -19,6 +19,9 @@ export const passwordSchema = z.string().min(1).max(1024);
 
 export const tokenSchema = z.string().min(1).max(200);
 
+/** A TOTP code as typed: digits, maybe with a space in the middle; the check itself wants exactly six. */
+export const totpCodeSchema = z.string().max(16).transform((value) => value.replace(/\s/g, ''));
+
 /** A display name: trimmed, 1 to 200 characters, text Postgres can store (no NUL, no lone surrogate). */
 export const nameSchema = z
   .string()

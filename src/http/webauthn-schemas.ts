@@ -1,5 +1,6 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { z } from 'zod';
+import { CREDENTIAL_ID_PATTERN } from '../mfa/passkeys.js';
 
 /**
  * The JSON a browser's `PublicKeyCredential.toJSON()` produces for a passkey ceremony. The fields
@@ -9,7 +10,7 @@ import { z } from 'zod';
  * library.
  */
 const base64url = (maxLength: number) => z.string().regex(/^[A-Za-z0-9_-]*$/, { error: 'must be base64url' }).max(maxLength);
-const credentialId = z.string().regex(/^[A-Za-z0-9_-]{16,1366}$/, { error: 'must be a base64url credential id' });
+const credentialId = z.string().regex(CREDENTIAL_ID_PATTERN, { error: 'must be a base64url credential id' });
 const transports = z.array(z.enum(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])).max(8);
 
 /** What every ceremony's response carries around its `response`: the credential and the browser's notes. */

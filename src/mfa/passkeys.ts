@@ -145,9 +145,12 @@ export async function startPasskeyRegistration(
   return options;
 }
 
-/** The bounds the `passkeys` table holds a credential to (credential id 16–1366 base64url characters, key 16–2048 bytes). */
+/** A credential id as the `passkeys` table holds it: 16 to 1366 base64url characters (the WebAuthn bounds). */
+export const CREDENTIAL_ID_PATTERN = /^[A-Za-z0-9_-]{16,1366}$/;
+
+/** The bounds the `passkeys` table holds a credential to (the id as above, a key of 16–2048 bytes). */
 function isStorableCredential(credential: { id: string; publicKey: Uint8Array }): boolean {
-  return /^[A-Za-z0-9_-]{16,1366}$/.test(credential.id) && credential.publicKey.length >= 16 && credential.publicKey.length <= 2048;
+  return CREDENTIAL_ID_PATTERN.test(credential.id) && credential.publicKey.length >= 16 && credential.publicKey.length <= 2048;
 }
 
 export type PasskeyRegistration = { status: 'registered'; passkey: PasskeySummary } | { status: 'rejected' };

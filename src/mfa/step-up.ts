@@ -1,8 +1,6 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { emailLookupKey, recordAccountEvent, type AccountServices, type RequestOrigin } from '../auth/account-services.js';
-import { recordFailedSignInAndWarnOwner } from '../auth/sign-in.js';
-import { reserveSignInAttempt, settleSuccessfulSignIn } from '../auth/sign-in-throttle.js';
-import { verifyPassword } from '../crypto/password-hash.js';
+import { recordAccountEvent, type AccountServices, type RequestOrigin } from '../auth/account-services.js';
+import { checkCurrentPassword } from '../auth/passwords.js';
 import { hashToken } from '../crypto/tokens.js';
 import { markSessionAuthenticated, type AuthLevel, type SessionUser } from '../sessions/sessions.js';
 import { hasSecondFactor, loadFactorSummary } from './factors.js';
@@ -35,10 +33,15 @@ export async function isRecentlyAuthenticated(
   return !hasSecondFactor(factors);
 }
 
-/** Options for stepping up with a passkey: a challenge for this user, for the user's passkeys. */
-export async function startPasskeyStepUp(services: AccountServices, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+/**
+ * Options for stepping up with a passkey: a challenge for this user, for the user's passkeys; or
+ * undefined when the user has none (no challenge is stored then).
+ */
+export async function startPasskeyStepUp(services: AccountServices, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON | undefined> {
   return services.database.withTenant({ userId }, async (tx) => {
-    const { options, challengeHash } = await passkeyAssertionOptions(services.mfa, await userCredentials(tx, userId));
+    const credentials = await userCredentials(tx, userId);
+    if (credentials.length === 0) return undefined;
+    const { options, challengeHash } = await passkeyAssertionOptions(services.mfa, credentials);
     await storeChallenge(tx, { challengeHash, purpose: 'step_up', userId });
     return options;
   });
@@ -91,24 +94,12 @@ async function stepUpWithPassword(
   origin: RequestOrigin,
 ): Promise<StepUpResult> {
   const { user, sessionId } = input;
-  const email = emailLookupKey(user.email);
-  const attempt = await services.database.withTenant({ userId: user.id }, async (tx) => {
-    if (hasSecondFactor(await loadFactorSummary(tx, user.id))) return undefined;
-    const { rows } = await tx.query<{ password_hash: string }>('SELECT password_hash FROM rampart.password_credentials WHERE user_id = $1', [user.id]);
-    const reservation = await reserveSignInAttempt(tx, { email, ip: origin.ip });
-    return { passwordHash: rows[0]?.password_hash, reservation };
-  });
-  if (attempt === undefined) return { status: 'second_factor_required' };
-  const { passwordHash, reservation } = attempt;
-  if (!reservation.allowed) return { status: 'throttled', retryAfterSeconds: reservation.retryAfterSeconds };
-  const verification = passwordHash === undefined ? { ok: false } : await services.passwordWork.run(() => verifyPassword(passwordHash, input.password));
-  if (!verification.ok) {
-    // Recorded before the answer: the caller is signed in, there is no account to hide.
-    await recordFailedSignInAndWarnOwner(services, user, reservation, origin);
-    return { status: 'wrong_password' };
-  }
+  const factors = await services.database.withTenant({ userId: user.id }, (tx) => loadFactorSummary(tx, user.id));
+  if (hasSecondFactor(factors)) return { status: 'second_factor_required' };
+  const current = await checkCurrentPassword(services, { userId: user.id, password: input.password }, origin);
+  if (current.status === 'throttled') return current;
+  if (current.status === 'wrong_current_password') return { status: 'wrong_password' };
   await services.database.withTenant({ userId: user.id }, async (tx) => {
-    await settleSuccessfulSignIn(tx, { email, ip: origin.ip });
     await markSessionAuthenticated(tx, { sessionId, authLevel: 'single_factor' });
     await recordAccountEvent(services, tx, { userId: user.id, action: 'account.stepped_up', origin, details: { sessionId, method: 'password' } });
   });

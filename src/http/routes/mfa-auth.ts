@@ -5,10 +5,9 @@ import type { AccountServices } from '../../auth/account-services.js';
 import { startPasskeySignIn, signInWithPasskey } from '../../mfa/passwordless.js';
 import { completeMfaSignIn, type SecondStepProof } from '../../mfa/second-step.js';
 import { startPasskeyStepUp, stepUp, type StepUpProof } from '../../mfa/step-up.js';
-import { userCredentials } from '../../mfa/passkeys.js';
 import { AppError } from '../../server/errors.js';
 import { refuseWhenPasswordWorkIsFull } from '../password-work-guard.js';
-import { passwordSchema, tokenSchema, toUserBody, tooManyAttempts, userSchema } from '../schemas.js';
+import { passwordSchema, tokenSchema, totpCodeSchema, toUserBody, tooManyAttempts, userSchema } from '../schemas.js';
 import { requestOrigin, type SessionCookies, type SessionGuard } from '../session-guard.js';
 import { authenticationResponseSchema, webauthnOptionsBody, webauthnOptionsSchema } from '../webauthn-schemas.js';
 
@@ -18,13 +17,11 @@ export interface MfaAuthRoutesOptions {
   requireSession: SessionGuard;
 }
 
-/** A TOTP code as typed: digits, maybe with a space in the middle; the check itself wants exactly six. */
-const codeSchema = z.string().max(16).transform((value) => value.replace(/\s/g, ''));
 const recoveryCodeSchema = z.string().max(64);
 
 /** One second factor per request: a code, a recovery code, or a passkey assertion. */
 const secondFactorFields = [
-  { code: codeSchema },
+  { code: totpCodeSchema },
   { recoveryCode: recoveryCodeSchema },
   { passkey: authenticationResponseSchema },
 ] as const;
@@ -131,10 +128,9 @@ export const mfaAuthRoutes: FastifyPluginAsyncZod<MfaAuthRoutesOptions> = async 
       },
     },
     async (request) => {
-      const userId = request.auth!.user.id;
-      const passkeys = await services.database.withTenant({ userId }, (tx) => userCredentials(tx, userId));
-      if (passkeys.length === 0) throw new AppError('MFA_NOT_ENABLED', { publicMessage: 'You have no passkey to confirm with.' });
-      return { options: webauthnOptionsBody(await startPasskeyStepUp(services, userId)) };
+      const options = await startPasskeyStepUp(services, request.auth!.user.id);
+      if (options === undefined) throw new AppError('MFA_NOT_ENABLED', { publicMessage: 'You have no passkey to confirm with.' });
+      return { options: webauthnOptionsBody(options) };
     },
   );
 };

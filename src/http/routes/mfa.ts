@@ -15,7 +15,7 @@ import { loadFactorSummary, secondFactorMethods } from '../../mfa/factors.js';
 import { listPasskeys, startPasskeyRegistration, type PasskeySummary } from '../../mfa/passkeys.js';
 import { AppError } from '../../server/errors.js';
 import type { FastifyRequest } from 'fastify';
-import { nameSchema } from '../schemas.js';
+import { nameSchema, totpCodeSchema } from '../schemas.js';
 import { requestOrigin, type SessionGuard } from '../session-guard.js';
 import { registrationResponseSchema, webauthnOptionsBody, webauthnOptionsSchema } from '../webauthn-schemas.js';
 
@@ -108,7 +108,7 @@ export const mfaRoutes: FastifyPluginAsyncZod<MfaRoutesOptions> = async (app, { 
       schema: {
         tags: ['mfa'],
         summary: 'Activate the authenticator app with a code it shows; returns the first recovery codes',
-        body: z.strictObject({ code: z.string().max(16).transform((value) => value.replace(/\s/g, '')) }),
+        body: z.strictObject({ code: totpCodeSchema }),
         response: { 200: z.object({ recoveryCodes: recoveryCodesSchema }) },
       },
     },

@@ -12,6 +12,7 @@ import { createAccountServices, type BreachedPasswordCheck, type PasswordWorkQue
 import { deriveKey } from '../crypto/tokens.js';
 import type { Database } from '../db/database.js';
 import type { Migration } from '../db/migrate.js';
+import { auditLogRoutes } from '../http/routes/audit-log.js';
 import { authRoutes } from '../http/routes/auth.js';
 import { healthRoutes } from '../http/routes/health.js';
 import { meRoutes } from '../http/routes/me.js';
@@ -187,6 +188,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   app.decorate('requireSession', requireSession);
   app.decorate('requireRecentAuthentication', requireRecentAuthentication);
   await typed.register(workspaceRoutes, { services, requireSession, access: workspaceAccess });
+  await typed.register(auditLogRoutes, { services, requireSession, access: workspaceAccess });
   typed.get('/api/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
 
   return app;

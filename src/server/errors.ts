@@ -22,6 +22,7 @@ export const ERROR_CATALOG = {
   INVALID_CREDENTIALS: { status: 401, title: 'Invalid email or password' },
   SESSION_EXPIRED: { status: 401, title: 'The session has expired' },
   INVALID_MFA_TOKEN: { status: 401, title: 'The sign-in has expired or was already completed; sign in again' },
+  EXPORT_TOO_LARGE: { status: 400, title: 'The export would hold too many events; narrow the time range' },
   CONFIRMATION_MISMATCH: { status: 400, title: 'The typed confirmation does not match' },
   CSRF_TOKEN_INVALID: { status: 403, title: 'The request is missing a valid CSRF token' },
   EMAIL_NOT_VERIFIED: { status: 403, title: 'Verify your email address first' },

@@ -57,6 +57,8 @@ export const PERMISSIONS = {
   'invitations:read': { minimumRole: 'admin', description: 'List pending invitations', isOpenToPlatformAdmin: true },
   'invitations:create': { minimumRole: 'admin', description: 'Invite by email, with a role up to your own; send again' },
   'invitations:revoke': { minimumRole: 'admin', description: 'Revoke a pending invitation' },
+  'audit:read': { minimumRole: 'admin', description: 'Read the workspace audit log and verify its hash chain', isOpenToPlatformAdmin: true },
+  'audit:export': { minimumRole: 'admin', description: 'Export the workspace audit log as JSON Lines or CSV (the export is itself recorded)' },
   'workspace:set_mfa_policy': { minimumRole: 'owner', description: 'Require a second factor of every member (only with one yourself)' },
   'ownership:transfer': { minimumRole: 'owner', description: 'Transfer ownership to a member (the owner becomes an admin)' },
   'workspace:delete': { minimumRole: 'owner', description: 'Delete the workspace (typed confirmation, 30-day grace period)' },

@@ -27,6 +27,8 @@ interface Fixture {
 interface RouteRequest {
   /** Values of the path parameters other than `:ws`. */
   params?: Record<string, string>;
+  /** A query string (without `?`) the route requires. */
+  query?: string;
   payload?: object;
 }
 
@@ -47,6 +49,9 @@ const RECIPES: Record<string, (fixture: Fixture) => RouteRequest> = {
   'DELETE /api/workspaces/:ws/invitations/:id': (f) => ({ params: { id: f.invitationId } }),
   // Turning the requirement on also needs a multi-factor session (mfa.test.ts); off is what every role can be asked.
   'PUT /api/workspaces/:ws/mfa-policy': () => ({ payload: { required: false } }),
+  'GET /api/workspaces/:ws/audit-log': () => ({}),
+  'GET /api/workspaces/:ws/audit-log/verify': () => ({}),
+  'GET /api/workspaces/:ws/audit-log/export': () => ({ query: 'format=jsonl' }),
 };
 
 const TARGETS = ['own workspace', 'another workspace', 'a workspace that does not exist', 'a deleted workspace'] as const;
@@ -112,7 +117,8 @@ async function databaseState(): Promise<string> {
 }
 
 function send(route: { method: string; url: string }, workspaceId: string, request: RouteRequest, extraHeaders: Record<string, string> = {}) {
-  const url = route.url.replace(/:(\w+)/g, (_match, name: string) => (name === 'ws' ? workspaceId : (request.params?.[name] ?? '')));
+  const path = route.url.replace(/:(\w+)/g, (_match, name: string) => (name === 'ws' ? workspaceId : (request.params?.[name] ?? '')));
+  const url = request.query === undefined ? path : `${path}?${request.query}`;
   return t.app.inject({
     method: route.method as 'GET',
     url,

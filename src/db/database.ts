@@ -46,7 +46,7 @@ export interface WorkspaceAccessRow {
 }
 
 /** The functions of the migrations that enter the tenant context themselves (see `callContextFunction`). */
-export type ContextFunction = 'rampart.session_by_token_hash';
+export type ContextFunction = 'rampart.session_by_token_hash' | 'rampart.api_key_authenticate';
 
 /**
  * Wraps an executor so that it refuses to run anything once its transaction is over. Without this, a

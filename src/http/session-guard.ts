@@ -4,6 +4,7 @@ import { hmacBase64Url, safeEqual } from '../crypto/tokens.js';
 import { AppError } from '../server/errors.js';
 import { cookieNames, readCookie, serializeCookie, type CookieNames } from '../sessions/cookies.js';
 import { validateSessionToken, type Session, type SessionUser } from '../sessions/sessions.js';
+import type { Permission } from '../workspaces/index.js';
 
 export interface AuthenticatedSession {
   user: SessionUser;
@@ -76,9 +77,24 @@ export class SessionCookies {
  */
 export type SessionGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-export function createSessionGuard(services: AccountServices, cookies: SessionCookies): SessionGuard {
+/**
+ * Authenticates a request that carries `Authorization` on a route with the given action (workspace
+ * routes declare one); see `createApiKeyGuard`.
+ */
+export type BearerAuthenticator = (request: FastifyRequest, reply: FastifyReply, action: Permission) => Promise<void>;
+
+export function createSessionGuard(services: AccountServices, cookies: SessionCookies, bearer?: BearerAuthenticator): SessionGuard {
   return async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const token = cookies.readSessionToken(request);
+    if (request.headers.authorization !== undefined) {
+      // One credential per request: which one would the action be attributed to, and which checked?
+      if (token !== undefined) throw new AppError('MIXED_CREDENTIALS');
+      const action = request.routeOptions.config.permission;
+      if (bearer === undefined || action === undefined) {
+        throw new AppError('UNAUTHENTICATED', { publicMessage: 'API keys are accepted on workspace routes only; this route needs a signed-in session.' });
+      }
+      return bearer(request, reply, action);
+    }
     if (token === undefined || token === '') throw new AppError('UNAUTHENTICATED');
     const result = await validateSessionToken(services.database, token, services.sessionPolicy);
     if (result.status === 'reused') {

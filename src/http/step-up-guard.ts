@@ -21,6 +21,7 @@ export const STEP_UP_ROUTES = [
   { method: 'POST', url: '/api/workspaces/:ws/transfer-ownership', action: 'Transfer ownership of a workspace' },
   { method: 'DELETE', url: '/api/workspaces/:ws', action: 'Delete a workspace' },
   { method: 'PUT', url: '/api/workspaces/:ws/mfa-policy', action: "Turn the workspace's MFA requirement on or off" },
+  { method: 'POST', url: '/api/workspaces/:ws/api-keys', action: 'Create an API key' },
 ] as const satisfies readonly { method: string; url: string; action: string }[];
 
 const routeKey = (method: string, url: string) => `${method} ${url}`;
@@ -34,6 +35,8 @@ export type StepUpGuard = (request: FastifyRequest, reply: FastifyReply) => Prom
 
 export function createStepUpGuard(services: AccountServices): StepUpGuard {
   return async function requireRecentAuthentication(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    // A key cannot re-authenticate: sensitive actions are for a person (no scope allows one today).
+    if (request.apiKey !== null) throw new AppError('INSUFFICIENT_SCOPE', { publicMessage: 'This action needs a signed-in person, not an API key.' });
     const auth = request.auth;
     if (auth === null) throw new TypeError('the step-up check runs after the session guard');
     if (!(await isRecentlyAuthenticated(services, auth))) {

@@ -140,6 +140,7 @@ export class WorkspaceAccess {
     isPlatformAdminWelcome: boolean,
     fn: (tx: SqlExecutor, actor: WorkspaceActor, otherRole: Role | null) => Promise<T>,
   ): Promise<T> {
+    if (request.apiKey !== null) return this.enterWithApiKey(request, options, fn);
     const auth = request.auth;
     if (auth === null) throw new TypeError('enter a workspace after the session guard');
     const action = options.action ?? declaredPermission(request);
@@ -179,4 +180,31 @@ export class WorkspaceAccess {
       },
     );
   }
+
+  /**
+   * Entering with an API key (already checked for its workspace and scopes by the key guard): the
+   * transaction loads — and, for writes, holds — the creator's membership, as for the creator's own
+   * requests, so a removal or demotion committed meanwhile is not outrun. The key is the audit actor.
+   */
+  private enterWithApiKey<T>(
+    request: FastifyRequest,
+    options: EnterOptions,
+    fn: (tx: SqlExecutor, actor: WorkspaceActor, otherRole: Role | null) => Promise<T>,
+  ): Promise<T> {
+    const key = request.apiKey!;
+    const action = options.action ?? declaredPermission(request);
+    const isRead = request.method === 'GET' || request.method === 'HEAD';
+    return this.services.database.withWorkspace(
+      { workspaceId: key.workspaceId, userId: key.createdBy, lock: options.lock ?? (isRead ? 'none' : 'share'), otherUserId: options.otherUserId },
+      async (tx, access) => {
+        if (!access.isWorkspaceActive || !isRole(access.role)) throw new AppError('INVALID_API_KEY');
+        if (!hasRoleAtLeast(access.role, minimumRoleFor(action))) {
+          throw new AppError('INSUFFICIENT_SCOPE', { publicMessage: `The member who created this key no longer has a role that allows ${action}.` });
+        }
+        const actor: MemberActor = { workspaceId: key.workspaceId, userId: key.createdBy, role: access.role, origin: requestOrigin(request), apiKeyId: key.id };
+        return fn(tx, actor, isRole(access.otherRole) ? access.otherRole : null);
+      },
+    );
+  }
+
 }

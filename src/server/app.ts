@@ -12,6 +12,11 @@ import { createAccountServices, type BreachedPasswordCheck, type PasswordWorkQue
 import { deriveKey } from '../crypto/tokens.js';
 import type { Database } from '../db/database.js';
 import type { Migration } from '../db/migrate.js';
+import { apiKeyEnvironmentFor } from '../api-keys/key-format.js';
+import { ApiKeyHasher, pepperFrom } from '../api-keys/key-hasher.js';
+import { DatabaseRateLimiter, RedisRateLimiter, type ApiKeyRateLimiter } from '../api-keys/rate-limiter.js';
+import { createApiKeyGuard, type ApiKeyServices } from '../http/api-key-guard.js';
+import { apiKeyRoutes } from '../http/routes/api-keys.js';
 import { auditLogRoutes } from '../http/routes/audit-log.js';
 import { authRoutes } from '../http/routes/auth.js';
 import { healthRoutes } from '../http/routes/health.js';
@@ -177,8 +182,11 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { database, migrations: options.migrations });
   app.decorateRequest('auth', null);
+  app.decorateRequest('apiKey', null);
+  const apiKeys = apiKeyServices(config, options.masterKey);
+  app.addHook('onClose', () => apiKeys.limiter.close());
   const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
-  const requireSession = createSessionGuard(services, cookies);
+  const requireSession = createSessionGuard(services, cookies, createApiKeyGuard(services, apiKeys));
   await typed.register(authRoutes, { services, cookies, requireSession });
   await typed.register(meRoutes, { services, cookies, requireSession });
   await typed.register(mfaAuthRoutes, { services, cookies, requireSession });
@@ -189,7 +197,24 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   app.decorate('requireRecentAuthentication', requireRecentAuthentication);
   await typed.register(workspaceRoutes, { services, requireSession, access: workspaceAccess });
   await typed.register(auditLogRoutes, { services, requireSession, access: workspaceAccess });
+  await typed.register(apiKeyRoutes, { services, apiKeys, requireSession, access: workspaceAccess });
   typed.get('/api/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
 
   return app;
+}
+
+/**
+ * The API-key hasher and rate limiter of the configuration. Without RAMPART_API_KEY_PEPPER the pepper
+ * is derived from the master key; once one is set, the derived pepper stays among the previous ones,
+ * so keys created before still verify (and are rewritten under the new pepper when used).
+ */
+function apiKeyServices(config: RampartConfig, masterKey: Buffer): ApiKeyServices {
+  const derived = pepperFrom(deriveKey(masterKey, 'rampart api-key pepper v1'));
+  const { current, previous } = config.apiKeyPeppers;
+  const hasher =
+    current === undefined
+      ? new ApiKeyHasher(derived, previous.map(pepperFrom))
+      : new ApiKeyHasher(pepperFrom(current), [...previous.map(pepperFrom), derived]);
+  const limiter: ApiKeyRateLimiter = config.redisUrl === undefined ? new DatabaseRateLimiter() : RedisRateLimiter.connect(config.redisUrl);
+  return { hasher, limiter, environment: apiKeyEnvironmentFor(config.nodeEnv) };
 }

@@ -32,6 +32,8 @@ describe('parseConfig', () => {
       hibpApiUrl: 'https://api.pwnedpasswords.com',
       stepUpMinutes: 10,
       webauthn: { rpId: '127.0.0.1', origins: ['http://127.0.0.1:3000'] },
+      redisUrl: undefined,
+      apiKeyPeppers: { current: undefined, previous: [] },
       sessions: { idleTimeoutMinutes: 480, absoluteLifetimeHours: 12 },
     });
   });

@@ -31,6 +31,13 @@ export interface RampartConfig {
   hibpApiUrl: string;
   /** Sensitive actions need an authentication (sign-in or step-up) at most this old. */
   stepUpMinutes: number;
+  /** Redis for state shared by every instance (the per-key rate limit); absent: the database keeps it. */
+  redisUrl: string | undefined;
+  /**
+   * Server secrets API keys are hashed under, outside the database: `current` (undefined: derived
+   * from the master key) and earlier ones whose hashes still verify and are rewritten when used.
+   */
+  apiKeyPeppers: { current: Buffer | undefined; previous: Buffer[] };
   /** Passkeys: the relying party id (a domain) and the exact origins a ceremony may come from. */
   webauthn: { rpId: string; origins: string[] };
   sessions: {
@@ -89,6 +96,21 @@ const masterKey = z
     error: 'must be 32 random bytes encoded as base64 (for example the output of `openssl rand -base64 32`)',
   })
   .transform((value) => Buffer.from(value, 'base64'));
+
+const pepperList = z.string().transform((value, context) => {
+  const entries = value.split(',').map((entry) => entry.trim());
+  const parsed = entries.map((entry) => masterKey.safeParse(entry));
+  if (parsed.some((result) => !result.success)) {
+    context.addIssue({ code: 'custom', message: 'must be a comma-separated list of 32-byte base64 keys' });
+    return z.NEVER;
+  }
+  return parsed.map((result) => result.data!);
+});
+
+const redisUrl = z.string().refine(
+  (value) => URL.canParse(value) && ['redis:', 'rediss:'].includes(new URL(value).protocol),
+  { error: 'must be a redis:// or rediss:// URL' },
+);
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -165,6 +187,9 @@ const environmentSchema = z.object({
   RAMPART_WEBAUTHN_ORIGINS: optionalVar(z.string()),
   TLS_CERT_FILE: optionalVar(z.string()),
   TLS_KEY_FILE: optionalVar(z.string()),
+  REDIS_URL: optionalVar(redisUrl),
+  RAMPART_API_KEY_PEPPER: optionalVar(masterKey),
+  RAMPART_API_KEY_PREVIOUS_PEPPERS: optionalVar(pepperList),
 });
 
 /**
@@ -246,6 +271,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       // session left open is not a standing licence to change the account's factors.
       stepUpMinutes: vars.RAMPART_STEP_UP_MINUTES ?? 10,
       webauthn: { rpId: webauthn.rpId, origins: webauthn.origins },
+      redisUrl: vars.REDIS_URL,
+      apiKeyPeppers: { current: vars.RAMPART_API_KEY_PEPPER, previous: vars.RAMPART_API_KEY_PREVIOUS_PEPPERS ?? [] },
       sessions: {
         // 8 hours idle (the working day); 12 hours absolute: OWASP ASVS 4.0.3 V3.3.2 at level 2.
         idleTimeoutMinutes: vars.RAMPART_SESSION_IDLE_MINUTES ?? 480,

@@ -12,12 +12,15 @@ export interface WorkspaceActor {
   userId: string;
   role: Role | null;
   origin: RequestOrigin;
+  /** Set when the request was authenticated by an API key: the key is the audit actor, `userId` its creator. */
+  apiKeyId?: string;
 }
 
 /** A member acting with a role (every action but the super-admin's read-only access). */
 export type MemberActor = WorkspaceActor & { role: Role };
 
 export function auditActorOf(actor: WorkspaceActor): AuditActor {
+  if (actor.apiKeyId !== undefined) return { type: 'api_key', id: actor.apiKeyId };
   return actor.role === null ? { type: 'super_admin', id: actor.userId } : { type: 'user', id: actor.userId };
 }
 

@@ -5,8 +5,9 @@
  * a password, a session token, a CSRF token, or a verification, reset or invitation token in usable
  * form — only hashes that cannot be turned back into them. With multi-factor authentication set up
  * as well: no TOTP secret (base32, hex or base64), recovery code, second-step token or WebAuthn
- * challenge either (the TOTP secret is AES-256-GCM ciphertext, the others are hashes).
- * The same secrets must not appear in any log line either.
+ * challenge either (the TOTP secret is AES-256-GCM ciphertext, the others are hashes); and no
+ * workspace API key, used or revoked, whole or without its display prefix (keys are HMACs under a
+ * pepper held outside the database). The same secrets must not appear in any log line either.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
@@ -113,6 +114,35 @@ describe('a full account cycle leaves no usable secret in the database', () => {
     const passwordless = await t.app.inject({ method: 'POST', url: '/api/auth/passkey/options' });
     secrets.push(passwordless.json<{ options: { challenge: string } }>().options.challenge);
 
+    // API keys: one used (so "last used", the request window and the audit log hold rows), one revoked.
+    const keys: string[] = [];
+    for (const name of ['Leak used', 'Leak revoked']) {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: `/api/workspaces/${workspaceId}/api-keys`,
+        headers: fifthBrowser.headers(),
+        payload: { name, scopes: ['workspace:read', 'members:read'] },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const { id, key } = created.json<{ id: string; key: string }>();
+      keys.push(key);
+      const used = await t.app.inject({ method: 'GET', url: `/api/workspaces/${workspaceId}/members`, headers: { authorization: `Bearer ${key}` } });
+      expect(used.statusCode).toBe(200);
+      expect(used.body).not.toContain(key);
+      if (name === 'Leak revoked') {
+        await t.app.inject({ method: 'DELETE', url: `/api/workspaces/${workspaceId}/api-keys/${id}`, headers: fifthBrowser.headers() });
+        expect((await t.app.inject({ method: 'GET', url: `/api/workspaces/${workspaceId}`, headers: { authorization: `Bearer ${key}` } })).statusCode).toBe(401);
+      }
+    }
+    const keyList = await t.app.inject({ method: 'GET', url: `/api/workspaces/${workspaceId}/api-keys`, headers: fifthBrowser.headers() });
+    const auditLog = await t.app.inject({ method: 'GET', url: `/api/workspaces/${workspaceId}/audit-log/export?format=jsonl`, headers: fifthBrowser.headers() });
+    for (const key of keys) {
+      expect(keyList.body).not.toContain(key);
+      expect(auditLog.body).not.toContain(key);
+      // The part after the display prefix is the secret: not even that may be stored.
+      secrets.push(key, key.slice(12));
+    }
+
     const dump = await t.testDatabase.database.transactionAsOwner(async (tx) => {
       const { rows: tables } = await tx.query<{ name: string }>(
         `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
@@ -128,6 +158,8 @@ describe('a full account cycle leaves no usable secret in the database', () => {
           'rampart.recovery_codes',
           'rampart.mfa_challenges',
           'rampart.webauthn_challenges',
+          'rampart.api_keys',
+          'rampart.api_key_request_windows',
         ]),
       );
       const texts: string[] = [];
@@ -143,6 +175,8 @@ describe('a full account cycle leaves no usable secret in the database', () => {
     expect(dump).toMatch(/rampart\.recovery_codes: /);
     expect(dump).toMatch(/rampart\.mfa_challenges: /);
     expect(dump).toMatch(/rampart\.webauthn_challenges: /);
+    expect(dump).toMatch(/rampart\.api_keys: /);
+    expect(dump).toMatch(/rampart\.api_key_request_windows: /);
     for (const secret of secrets) {
       for (const form of usableForms(secret)) expect(dump).not.toContain(form);
     }

@@ -43,6 +43,7 @@ const RECIPES: Record<string, (f: StepUpFixture) => { url?: string; payload?: un
   'POST /api/workspaces/:ws/transfer-ownership': (f) => ({ url: `/api/workspaces/${f.workspaceId}/transfer-ownership`, payload: { userId: f.memberId } }),
   'DELETE /api/workspaces/:ws': (f) => ({ url: `/api/workspaces/${f.workspaceId}`, payload: { confirmName: f.workspaceName } }),
   'PUT /api/workspaces/:ws/mfa-policy': (f) => ({ url: `/api/workspaces/${f.workspaceId}/mfa-policy`, payload: { required: false } }),
+  'POST /api/workspaces/:ws/api-keys': (f) => ({ url: `/api/workspaces/${f.workspaceId}/api-keys`, payload: { name: 'Step-up', scopes: ['workspace:read'] } }),
 };
 
 async function recordCount(): Promise<number> {
@@ -50,7 +51,7 @@ async function recordCount(): Promise<number> {
     tx.query<{ count: number }>(
       `SELECT (SELECT count(*) FROM rampart.account_audit_events) + (SELECT count(*) FROM rampart.audit_events)
             + (SELECT count(*) FROM rampart.totp_credentials) + (SELECT count(*) FROM rampart.webauthn_challenges)
-            + (SELECT count(*) FROM rampart.workspaces WHERE deleted_at IS NOT NULL) AS count`,
+            + (SELECT count(*) FROM rampart.workspaces WHERE deleted_at IS NOT NULL) + (SELECT count(*) FROM rampart.api_keys) AS count`,
     ),
   );
   return Number(rows[0]!.count);

@@ -22,6 +22,7 @@ interface Fixture {
   name: string;
   targetUserId: string;
   invitationId: string;
+  apiKeyId: string;
 }
 
 interface RouteRequest {
@@ -49,6 +50,9 @@ const RECIPES: Record<string, (fixture: Fixture) => RouteRequest> = {
   'DELETE /api/workspaces/:ws/invitations/:id': (f) => ({ params: { id: f.invitationId } }),
   // Turning the requirement on also needs a multi-factor session (mfa.test.ts); off is what every role can be asked.
   'PUT /api/workspaces/:ws/mfa-policy': () => ({ payload: { required: false } }),
+  'GET /api/workspaces/:ws/api-keys': () => ({}),
+  'POST /api/workspaces/:ws/api-keys': () => ({ payload: { name: 'Matrix key', scopes: ['workspace:read'] } }),
+  'DELETE /api/workspaces/:ws/api-keys/:id': (f) => ({ params: { id: f.apiKeyId } }),
   'GET /api/workspaces/:ws/audit-log': () => ({}),
   'GET /api/workspaces/:ws/audit-log/verify': () => ({}),
   'GET /api/workspaces/:ws/audit-log/export': () => ({ query: 'format=jsonl' }),
@@ -80,7 +84,7 @@ afterAll(() => t.close());
 
 /** Writes a fixture workspace as the owner role. `actorRole` null: the actor is not a member. */
 async function seedWorkspace(options: { actorRole: Role | null; isDeleted?: boolean }): Promise<Fixture> {
-  const fixture: Fixture = { workspaceId: randomUUID(), name: `Matrix ${randomUUID().slice(0, 8)}`, targetUserId: targetId, invitationId: randomUUID() };
+  const fixture: Fixture = { workspaceId: randomUUID(), name: `Matrix ${randomUUID().slice(0, 8)}`, targetUserId: targetId, invitationId: randomUUID(), apiKeyId: randomUUID() };
   await t.testDatabase.database.transactionAsOwner(async (tx) => {
     await tx.query(
       `INSERT INTO rampart.workspaces (workspace_id, name, deleted_at, purge_after)
@@ -98,6 +102,11 @@ async function seedWorkspace(options: { actorRole: Role | null; isDeleted?: bool
        VALUES ($1, $2, $3, 'member', encode(sha256(gen_random_uuid()::text::bytea), 'hex'), now() + interval '7 days')`,
       [fixture.workspaceId, fixture.invitationId, uniqueEmail('pending')],
     );
+    await tx.query(
+      `INSERT INTO rampart.api_keys (workspace_id, id, name, prefix, key_hash, pepper_id, scopes, rate_limit_per_minute, created_by)
+       VALUES ($1, $2, 'Fixture key', 'rk_test_abcd', encode(sha256(gen_random_uuid()::text::bytea), 'hex'), repeat('0', 16), '{workspace:read}', 60, $3)`,
+      [fixture.workspaceId, fixture.apiKeyId, ownerId],
+    );
   });
   return fixture;
 }
@@ -109,6 +118,7 @@ async function databaseState(): Promise<string> {
       `SELECT concat_ws(' | ',
          (SELECT string_agg(concat_ws(',', workspace_id, name, deleted_at), ';' ORDER BY workspace_id) FROM rampart.workspaces),
          (SELECT string_agg(concat_ws(',', workspace_id, user_id, role), ';' ORDER BY workspace_id, user_id) FROM rampart.memberships),
+         (SELECT string_agg(concat_ws(',', workspace_id, id, revoked_at), ';' ORDER BY workspace_id, id) FROM rampart.api_keys),
          (SELECT string_agg(concat_ws(',', workspace_id, id, role, token_hash), ';' ORDER BY workspace_id, id) FROM rampart.invitations),
          (SELECT count(*) FROM rampart.audit_events)) AS state`,
     ),

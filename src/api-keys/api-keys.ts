@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import type { SqlExecutor } from '../db/driver.js';
 import { recordWorkspaceEvent, type MemberActor, type WorkspaceSummary } from '../workspaces/index.js';
 import { generateApiKey, type ApiKeyEnvironment } from './key-format.js';
-import type { ApiKeyHasher } from './key-hasher.js';
+import { ApiKeyHasher } from './key-hasher.js';
 import type { ApiKeyScope } from './scopes.js';
 
 /** A key as lists show it: never the key itself, nor its hash. */
@@ -74,8 +74,7 @@ export async function createApiKey(
     rateLimitPerMinute: number | undefined;
   },
 ): Promise<ApiKeyCreation> {
-  const { rows: limits } = await tx.query<{ maximum: number }>('SELECT api_key_rate_limit_max AS maximum FROM rampart.workspaces');
-  const maximum = limits[0]!.maximum;
+  const maximum = await readApiKeyRateLimitMax(tx);
   const rateLimit = options.rateLimitPerMinute ?? Math.min(DEFAULT_API_KEY_RATE_LIMIT, maximum);
   if (rateLimit > maximum) return { status: 'rate_limit_too_high', maximum };
 
@@ -99,6 +98,38 @@ export async function createApiKey(
     },
   });
   return { status: 'created', key, summary };
+}
+
+/** The most requests per minute any key of the transaction's workspace may be given. */
+export async function readApiKeyRateLimitMax(tx: SqlExecutor, options: { forUpdate?: boolean } = {}): Promise<number> {
+  const { rows } = await tx.query<{ maximum: number }>(
+    `SELECT api_key_rate_limit_max AS maximum FROM rampart.workspaces${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+  );
+  return rows[0]!.maximum;
+}
+
+/** Highest per-key limit a workspace may allow: the column's CHECK bound, and the request schema's. */
+export const API_KEY_RATE_LIMIT_CEILING = 100_000;
+
+/**
+ * Sets the workspace's maximum per-key limit. Keys given more before keep their figure in the row
+ * but are held to the new maximum from their next request (the authenticating statement takes the
+ * lower of the two); new keys cannot be given more.
+ */
+export async function setApiKeyRateLimitMax(
+  tx: SqlExecutor,
+  auditLog: AuditLog,
+  options: { actor: MemberActor; maximum: number },
+): Promise<number> {
+  const before = await readApiKeyRateLimitMax(tx, { forUpdate: true });
+  if (before === options.maximum) return before;
+  await tx.query('UPDATE rampart.workspaces SET api_key_rate_limit_max = $1, updated_at = now()', [options.maximum]);
+  await recordWorkspaceEvent(auditLog, tx, options.actor, {
+    action: 'api_key.rate_limit_max_changed',
+    target: { type: 'workspace', id: options.actor.workspaceId },
+    details: { from: before, to: options.maximum },
+  });
+  return options.maximum;
 }
 
 /** Every key of the transaction's workspace, newest first, revoked and expired ones included. */
@@ -148,6 +179,7 @@ export interface ApiKeyLookup {
 interface LookupRow {
   id: string;
   workspace_id: string;
+  key_hash: string;
   name: string;
   scopes: string[];
   rate_limit_per_minute: number;
@@ -176,16 +208,16 @@ export async function lookUpApiKey(
   database: Database,
   options: { key: string; hasher: ApiKeyHasher; countUsage: boolean },
 ): Promise<ApiKeyLookup | undefined> {
-  const hashes = options.hasher.candidates(options.key).map((candidate) => candidate.hash);
+  const candidates = options.hasher.candidates(options.key);
   const rows = await database.callContextFunction<LookupRow>('rampart.api_key_authenticate', [
-    hashes,
+    candidates.map((candidate) => candidate.hash),
     options.hasher.current.id,
     options.countUsage,
     RATE_LIMIT_WINDOW_SECONDS,
     LAST_USED_PRECISION_SECONDS,
   ]);
   const row = rows[0];
-  if (row === undefined) return undefined;
+  if (row === undefined || !ApiKeyHasher.matches(candidates, row.key_hash)) return undefined;
   return {
     id: row.id,
     workspaceId: row.workspace_id,

@@ -19,9 +19,9 @@ const DISPLAY_RANDOM_LENGTH = 4;
 export const API_KEY_ENVIRONMENTS = ['live', 'test'] as const;
 export type ApiKeyEnvironment = (typeof API_KEY_ENVIRONMENTS)[number];
 
-const KEY_PATTERN = new RegExp(`^rk_(live|test)_([0-9A-Za-z]{${RANDOM_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`);
-/** Longer than any key: a header value beyond it is refused before the pattern runs. */
-const MAX_KEY_LENGTH = 64;
+const PREFIX_LENGTH = 'rk_live_'.length;
+const KEY_LENGTH = PREFIX_LENGTH + RANDOM_LENGTH + CHECKSUM_LENGTH;
+const KEY_PATTERN = new RegExp(`^rk_(?:live|test)_[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
 
 /** `count` characters drawn uniformly from the base62 alphabet (rejection sampling: no modulo bias). */
 function randomBase62(count: number): string {
@@ -47,6 +47,16 @@ function base62Checksum(value: number): string {
   return out;
 }
 
+/** The value of six base62 digits (the pattern has checked they are base62). */
+function base62Value(digits: string): number {
+  let value = 0;
+  for (let index = 0; index < digits.length; index += 1) {
+    const code = digits.charCodeAt(index);
+    value = value * 62 + (code <= 57 ? code - 48 : code <= 90 ? code - 55 : code - 61);
+  }
+  return value;
+}
+
 const checksumOf = (body: string) => base62Checksum(crc32(body));
 
 export interface GeneratedApiKey {
@@ -67,11 +77,10 @@ export function generateApiKey(environment: ApiKeyEnvironment): GeneratedApiKey 
  * database is asked. A key that passes may still be unknown, revoked or expired.
  */
 export function isWellFormedApiKey(value: string): boolean {
-  if (value.length > MAX_KEY_LENGTH) return false;
-  const match = KEY_PATTERN.exec(value);
-  if (match === null) return false;
-  const [, environment, random, checksum] = match;
-  return checksumOf(`rk_${environment}_${random}`) === checksum;
+  // The length first: a header of any size is refused before the pattern runs.
+  if (value.length !== KEY_LENGTH || !KEY_PATTERN.test(value)) return false;
+  // Compared as numbers: decoding six digits is cheaper than encoding the CRC as text.
+  return crc32(value.slice(0, KEY_LENGTH - CHECKSUM_LENGTH)) === base62Value(value.slice(KEY_LENGTH - CHECKSUM_LENGTH));
 }
 
 export function apiKeyEnvironmentFor(nodeEnv: string): ApiKeyEnvironment {

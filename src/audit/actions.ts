@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = {
   'workspace.mfa_policy_changed': 'The owner turned the requirement of multi-factor authentication for members on or off',
   'api_key.created': 'An API key was created (its name, display prefix, scopes, rate limit and expiry; never the key)',
   'api_key.revoked': 'An API key was revoked',
+  'api_key.rate_limit_max_changed': 'The most requests per minute any key of the workspace may be given was changed (from, to)',
   'api_key.use_denied': "A request with a known API key was refused: revoked, expired, creator no longer a member, another workspace, or an action beyond its scopes or its creator's role",
   // The platform super-admin flag: recorded in the platform log (and its uses in the workspace's log too)
   'platform.admin_granted': 'A user was made a platform super-admin (CLI only)',

@@ -60,6 +60,7 @@ export const PERMISSIONS = {
   'api_keys:read': { minimumRole: 'admin', description: 'List the API keys (never the keys themselves)' },
   'api_keys:create': { minimumRole: 'admin', description: 'Create an API key with scopes your role allows (after a step-up)' },
   'api_keys:revoke': { minimumRole: 'admin', description: 'Revoke an API key' },
+  'api_keys:set_rate_limit_max': { minimumRole: 'admin', description: 'Set the most requests per minute any key of the workspace may be given' },
   'audit:read': { minimumRole: 'admin', description: 'Read the workspace audit log and verify its hash chain', isOpenToPlatformAdmin: true },
   'audit:export': { minimumRole: 'admin', description: 'Export the workspace audit log as JSON Lines or CSV (the export is itself recorded)' },
   'workspace:set_mfa_policy': { minimumRole: 'owner', description: 'Require a second factor of every member (only with one yourself)' },

@@ -306,3 +306,62 @@ describe('pepper rotation', () => {
     }
   });
 });
+
+describe("the workspace's maximum per-key limit", () => {
+  const setMaximum = (user: User, payload: unknown) =>
+    t.app.inject({ method: 'PUT', url: `/api/workspaces/${workspaceId}/api-key-policy`, headers: user.browser.headers(), payload: payload as object });
+  const listedMaximum = async () =>
+    (await t.app.inject({ method: 'GET', url: `/api/workspaces/${workspaceId}/api-keys`, headers: owner.browser.headers() })).json<{ rateLimitMax: number }>()
+      .rateLimitMax;
+
+  it('lets an admin lower it: new keys above it are refused, keys given more are held to it from their next request, the change is audited', async () => {
+    const { key } = await createKey(admin, { rateLimitPerMinute: 50 });
+    expect(await listedMaximum()).toBe(600);
+    try {
+      const lowered = await setMaximum(admin, { rateLimitMax: 2 });
+      expect(lowered.statusCode, lowered.body).toBe(200);
+      expect(lowered.json()).toEqual({ rateLimitMax: 2 });
+      expect(await listedMaximum()).toBe(2);
+
+      const tooHigh = await t.app.inject({
+        method: 'POST',
+        url: `/api/workspaces/${workspaceId}/api-keys`,
+        headers: admin.browser.headers(),
+        payload: { name: 'Above the new maximum', scopes: ['workspace:read'], rateLimitPerMinute: 3 },
+      });
+      expect(problemCode(tooHigh)).toBe('RATE_LIMIT_TOO_HIGH');
+
+      // Attack: a key created under a generous maximum keeps hammering after the workspace lowered it.
+      const answers = [];
+      for (let index = 0; index < 3; index += 1) answers.push(await withKey(key, `/api/workspaces/${workspaceId}`));
+      expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 429]);
+      expect(answers[0]!.headers['ratelimit-limit']).toBe('2');
+
+      const { rows } = await t.testDatabase.database.transactionAsOwner((tx) =>
+        tx.query<{ details: { from: number; to: number } }>(
+          `SELECT details FROM rampart.audit_events WHERE workspace_id = $1 AND action = 'api_key.rate_limit_max_changed' ORDER BY seq`,
+          [workspaceId],
+        ),
+      );
+      expect(rows.at(-1)?.details).toEqual({ from: 600, to: 2 });
+    } finally {
+      expect((await setMaximum(owner, { rateLimitMax: 600 })).statusCode).toBe(200);
+    }
+  });
+
+  it.each([
+    ['zero', { rateLimitMax: 0 }],
+    ['more than 100,000', { rateLimitMax: 100_001 }],
+    ['a fraction', { rateLimitMax: 1.5 }],
+    ['a string', { rateLimitMax: '10' }],
+    ['no value', {}],
+    ['a field it does not know', { rateLimitMax: 10, workspaceId: '00000000-0000-4000-8000-000000000000' }],
+  ])('refuses %s with 400 and changes nothing', async (_label, payload) => {
+    const before = await workspaceAuditActions(t, workspaceId);
+    const response = await setMaximum(admin, payload);
+    expect(response.statusCode, response.body).toBe(400);
+    expect(problemCode(response)).toBe('VALIDATION_FAILED');
+    expect(await listedMaximum()).toBe(600);
+    expect(await workspaceAuditActions(t, workspaceId)).toEqual(before);
+  });
+});

@@ -53,6 +53,7 @@ const RECIPES: Record<string, (fixture: Fixture) => RouteRequest> = {
   'GET /api/workspaces/:ws/api-keys': () => ({}),
   'POST /api/workspaces/:ws/api-keys': () => ({ payload: { name: 'Matrix key', scopes: ['workspace:read'] } }),
   'DELETE /api/workspaces/:ws/api-keys/:id': (f) => ({ params: { id: f.apiKeyId } }),
+  'PUT /api/workspaces/:ws/api-key-policy': () => ({ payload: { rateLimitMax: 599 } }),
   'GET /api/workspaces/:ws/audit-log': () => ({}),
   'GET /api/workspaces/:ws/audit-log/verify': () => ({}),
   'GET /api/workspaces/:ws/audit-log/export': () => ({ query: 'format=jsonl' }),

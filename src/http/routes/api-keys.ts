@@ -1,6 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createApiKey, listApiKeys, revokeApiKey, type ApiKeySummary } from '../../api-keys/api-keys.js';
+import {
+  API_KEY_RATE_LIMIT_CEILING,
+  createApiKey,
+  listApiKeys,
+  readApiKeyRateLimitMax,
+  revokeApiKey,
+  setApiKeyRateLimitMax,
+  type ApiKeySummary,
+} from '../../api-keys/api-keys.js';
 import { API_KEY_SCOPE_NAMES, roleMayHoldScope } from '../../api-keys/scopes.js';
 import type { AccountServices } from '../../auth/account-services.js';
 import { AppError } from '../../server/errors.js';
@@ -45,7 +53,7 @@ const createBody = z.strictObject({
     .refine((value) => Date.parse(value) > Date.now(), { error: 'must be in the future' })
     .refine((value) => Date.parse(value) <= Date.now() + MAX_LIFETIME_DAYS * 86_400_000, { error: `must be within ${MAX_LIFETIME_DAYS} days` })
     .optional(),
-  rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+  rateLimitPerMinute: z.number().int().min(1).max(API_KEY_RATE_LIMIT_CEILING).optional(),
 });
 
 const keySchema = z.object({
@@ -97,10 +105,29 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (a
         summary: "The workspace's API keys, newest first (never the key itself)",
         params: workspaceParams,
         querystring: noQuery,
-        response: { 200: z.object({ apiKeys: z.array(keySchema) }) },
+        response: { 200: z.object({ apiKeys: z.array(keySchema), rateLimitMax: z.number().int() }) },
       },
     },
-    async (request) => ({ apiKeys: (await access.asMember(request, (tx) => listApiKeys(tx))).map(toKeyBody) }),
+    (request) =>
+      access.asMember(request, async (tx) => ({ apiKeys: (await listApiKeys(tx)).map(toKeyBody), rateLimitMax: await readApiKeyRateLimitMax(tx) })),
+  );
+
+  app.put(
+    '/api/workspaces/:ws/api-key-policy',
+    {
+      ...requirePermission('api_keys:set_rate_limit_max'),
+      schema: {
+        tags: ['api keys'],
+        summary: 'Set the most requests per minute any key of the workspace may be given; keys above it are held to it from their next request',
+        params: workspaceParams,
+        querystring: noQuery,
+        body: z.strictObject({ rateLimitMax: z.number().int().min(1).max(API_KEY_RATE_LIMIT_CEILING) }),
+        response: { 200: z.object({ rateLimitMax: z.number().int() }) },
+      },
+    },
+    async (request) => ({
+      rateLimitMax: await access.asMember(request, (tx, actor) => setApiKeyRateLimitMax(tx, auditLog, { actor, maximum: request.body.rateLimitMax })),
+    }),
   );
 
   app.post(

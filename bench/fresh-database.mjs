@@ -17,3 +17,21 @@ export async function freshDatabase(name) {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/**
+ * A fresh database `name` with the baseline's table (`bench_baseline.items`, 1,000 rows), which the
+ * raw baseline's primary-key select reads. Returns its connection URL.
+ */
+export async function freshDatabaseWithItems(name) {
+  const url = await freshDatabase(name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA bench_baseline;
+      CREATE TABLE bench_baseline.items (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO bench_baseline.items SELECT g, 'item ' || g FROM generate_series(1, 1000) g;`);
+  } finally {
+    await client.end();
+  }
+  return url;
+}

@@ -1,11 +1,12 @@
 // What the benchmark runners share: starting servers, starting Rampart as deployed, signing in over
-// HTTP, measuring with wrk, medians.
+// HTTP, a workspace and its API keys, measuring with wrk, medians.
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -32,9 +33,10 @@ export async function startServer(name, args, env, readyUrl) {
 /**
  * `rampart start` from ../dist, as deployed apart from NODE_ENV=development (plain http, generated
  * keys in `dataDir`). The breached-password lookup points at a closed local port, so it fails at
- * once and sign-up falls back to the offline list, as it does when the API is unreachable.
+ * once and sign-up falls back to the offline list, as it does when the API is unreachable. `env`
+ * adds to the environment (e.g. `REDIS_URL`).
  */
-export function startRampart(name, { databaseUrl, port, logLevel, dataDir }) {
+export function startRampart(name, { databaseUrl, port, logLevel, dataDir, env = {} }) {
   return startServer(
     name,
     ['--enable-source-maps', path.join(here, '..', 'dist', 'cli', 'index.js'), 'start'],
@@ -45,6 +47,7 @@ export function startRampart(name, { databaseUrl, port, logLevel, dataDir }) {
       LOG_LEVEL: logLevel,
       RAMPART_DATA_DIR: dataDir,
       HIBP_API_URL: 'http://127.0.0.1:9/',
+      ...env,
     },
     `http://127.0.0.1:${port}/api/health/live`,
   );
@@ -52,6 +55,14 @@ export function startRampart(name, { databaseUrl, port, logLevel, dataDir }) {
 
 /** Creates an account and signs in through the HTTP API; returns the `Cookie` header value of the session. */
 export async function signUpAndSignIn(baseUrl) {
+  return (await signUpAndSignInWithCsrf(baseUrl)).cookie;
+}
+
+/**
+ * The same, returning the session's `Cookie` header value and its CSRF token (the `rampart_csrf`
+ * cookie's value, sent back as `x-csrf-token` on state-changing requests).
+ */
+export async function signUpAndSignInWithCsrf(baseUrl) {
   const account = { email: `bench-${randomUUID()}@example.test`, password: `bench password ${randomUUID()}` };
   const post = (route, body) =>
     fetch(`${baseUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -59,14 +70,70 @@ export async function signUpAndSignIn(baseUrl) {
   if (signUp.status !== 202) throw new Error(`sign-up answered ${signUp.status}: ${await signUp.text()}`);
   const signIn = await post('/api/auth/sign-in', account);
   if (signIn.status !== 200) throw new Error(`sign-in answered ${signIn.status}: ${await signIn.text()}`);
-  const cookie = signIn.headers
-    .getSetCookie()
-    .map((header) => header.split(';')[0])
-    .find((pair) => pair.startsWith('rampart_session='));
+  const pairs = signIn.headers.getSetCookie().map((header) => header.split(';')[0]);
+  const cookie = pairs.find((pair) => pair.startsWith('rampart_session='));
+  const csrfToken = pairs.find((pair) => pair.startsWith('rampart_csrf='))?.slice('rampart_csrf='.length);
   if (cookie === undefined) throw new Error('sign-in set no rampart_session cookie');
+  if (csrfToken === undefined) throw new Error('sign-in set no rampart_csrf cookie');
   const me = await fetch(`${baseUrl}/api/me`, { headers: { cookie } });
   if (me.status !== 200) throw new Error(`GET /api/me with the new session answered ${me.status}`);
-  return cookie;
+  return { cookie, csrfToken };
+}
+
+/**
+ * A workspace with the account of `cookie` as its owner and four more members, written directly as
+ * the database owner (the bench account's email is not verified, which creating a workspace through
+ * the API requires). Returns its id.
+ */
+export async function createWorkspaceFor(databaseUrl, baseUrl, cookie) {
+  const me = await (await fetch(`${baseUrl}/api/me`, { headers: { cookie } })).json();
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`INSERT INTO rampart.workspaces (workspace_id, name) VALUES (gen_random_uuid(), 'Bench') RETURNING workspace_id`);
+    const id = rows[0].workspace_id;
+    await client.query(`INSERT INTO rampart.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, me.id]);
+    await client.query(
+      `WITH others AS (
+         INSERT INTO rampart.users (email, name) SELECT 'bench-member-' || g || '-' || $1::text || '@example.test', 'Member ' || g
+           FROM generate_series(1, 4) g RETURNING id)
+       INSERT INTO rampart.memberships (workspace_id, user_id, role) SELECT $1::uuid, id, 'member' FROM others`,
+      [id],
+    );
+    return id;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates `count` API keys (scope `workspace:read`, 100,000 requests a minute) in the workspace over
+ * HTTP, as its owner — `POST /api/workspaces/:ws/api-keys` needs a recent sign-in, so call this
+ * within ten minutes of signing in. The workspace's maximum per-key limit (600 by default) is raised
+ * to 100,000 first, directly as the database owner, so that no measurement meets a 429. Returns the
+ * keys.
+ */
+export async function createApiKeys({ databaseUrl, baseUrl, session, workspaceId, count }) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('UPDATE rampart.workspaces SET api_key_rate_limit_max = 100000 WHERE workspace_id = $1', [workspaceId]);
+  } finally {
+    await client.end();
+  }
+  const keys = [];
+  for (let index = 0; index < count; index += 1) {
+    const response = await fetch(`${baseUrl}/api/workspaces/${workspaceId}/api-keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrfToken },
+      body: JSON.stringify({ name: `bench ${index + 1}`, scopes: ['workspace:read'], rateLimitPerMinute: 100_000 }),
+    });
+    if (response.status !== 201) throw new Error(`creating an API key answered ${response.status}: ${await response.text()}`);
+    keys.push((await response.json()).key);
+  }
+  const check = await fetch(`${baseUrl}/api/workspaces/${workspaceId}`, { headers: { authorization: `Bearer ${keys[0]}` } });
+  if (check.status !== 200) throw new Error(`GET /api/workspaces/:ws with a new key answered ${check.status}: ${await check.text()}`);
+  return keys;
 }
 
 /** wrk (C, Debian package `wrk`) when installed. */
@@ -74,11 +141,13 @@ export const hasWrk = spawnSync('wrk', ['--version']).error === undefined;
 
 /**
  * One wrk run, one thread: requests per second, p50 and p99 latency in ms. Any non-2xx answer or
- * socket error fails the run, so a broken session cannot pass for a fast one.
+ * socket error fails the run, so a broken session cannot pass for a fast one. `script` is a wrk Lua
+ * script (e.g. one that sets each request's headers).
  */
-export function measureWithWrk(url, { connections, seconds, headers = {} }) {
+export function measureWithWrk(url, { connections, seconds, headers = {}, script }) {
   const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const run = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headerArgs, url], { encoding: 'utf8' });
+  const scriptArgs = script === undefined ? [] : ['-s', script];
+  const run = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...headerArgs, ...scriptArgs, url], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(run.stdout)?.[1]);
   if (!rps || /Non-2xx|Socket errors/.test(run.stdout)) throw new Error(`${url}: ${run.stdout}${run.stderr}`);
   const toMs = { us: 0.001, ms: 1, s: 1000 };

@@ -10,9 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import { freshDatabase } from './fresh-database.mjs';
-import { hasWrk, machine, measureWithWrk, median, signUpAndSignIn, startRampart, startServer } from './harness.mjs';
+import { freshDatabaseWithItems } from './fresh-database.mjs';
+import { createWorkspaceFor, hasWrk, machine, measureWithWrk, median, signUpAndSignIn, startRampart, startServer } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -23,7 +22,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
  * Each scenario: the baseline's route and Rampart's route doing the same kind of work. `rampart` is
  * the server as deployed (LOG_LEVEL=info: one access-log line per request); `rampartQuiet` is the
  * same server with LOG_LEVEL=warn, to show what the access log costs. `signedIn` scenarios send the
- * session cookie of an account created and signed in over HTTP before the first measurement.
+ * session cookie of an account created and signed in over HTTP before the first measurement. API-key
+ * reads are measured by `api-keys.mjs`.
  */
 const SCENARIOS = [
   { name: 'liveness vs hello', baseline: '/hello', rampart: '/api/health/live', server: 'rampart' },
@@ -34,17 +34,6 @@ const SCENARIOS = [
   { name: 'workspace members vs primary-key select', baseline: '/items/42', rampart: '/api/workspaces/:ws/members', server: 'rampart', signedIn: true },
 ];
 const PORTS = { baseline: 4101, rampart: 4102, rampartQuiet: 4103 };
-
-async function prepareDatabase() {
-  const url = await freshDatabase('rampart_bench');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(`CREATE SCHEMA bench_baseline;
-    CREATE TABLE bench_baseline.items (id int PRIMARY KEY, name text NOT NULL);
-    INSERT INTO bench_baseline.items SELECT g, 'item ' || g FROM generate_series(1, 1000) g;`);
-  await client.end();
-  return url;
-}
 
 /**
  * The load generator. wrk is preferred when installed: on a 2-core machine autocannon (JavaScript)
@@ -60,32 +49,7 @@ async function measure(url, { durationSeconds = seconds, headers = {} } = {}) {
   return { rps: result.requests.average, p99: result.latency.p99 };
 }
 
-/**
- * A workspace with the bench user as its owner and four more members, written directly (the bench
- * account's email is not verified, which creating one through the API requires).
- */
-async function createWorkspaceFor(baseUrl, cookie) {
-  const me = await (await fetch(`${baseUrl}/api/me`, { headers: { cookie } })).json();
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query(`INSERT INTO rampart.workspaces (workspace_id, name) VALUES (gen_random_uuid(), 'Bench') RETURNING workspace_id`);
-    const id = rows[0].workspace_id;
-    await client.query(`INSERT INTO rampart.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, me.id]);
-    await client.query(
-      `WITH others AS (
-         INSERT INTO rampart.users (email, name) SELECT 'bench-member-' || g || '-' || $1::text || '@example.test', 'Member ' || g
-           FROM generate_series(1, 4) g RETURNING id)
-       INSERT INTO rampart.memberships (workspace_id, user_id, role) SELECT $1::uuid, id, 'member' FROM others`,
-      [id],
-    );
-    return id;
-  } finally {
-    await client.end();
-  }
-}
-
-const databaseUrl = await prepareDatabase();
+const databaseUrl = await freshDatabaseWithItems('rampart_bench');
 let workspaceId;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rampart-bench-'));
 const servers = {};
@@ -100,7 +64,7 @@ try {
   servers.rampartQuiet = await startRampart('rampart (quiet)', { databaseUrl, port: PORTS.rampartQuiet, logLevel: 'warn', dataDir });
   const at = (server, route) => `http://127.0.0.1:${PORTS[server]}${route.replace(':ws', workspaceId)}`;
   const sessionHeaders = { cookie: await signUpAndSignIn(at('rampart', '')) };
-  workspaceId = await createWorkspaceFor(at('rampart', ''), sessionHeaders.cookie);
+  workspaceId = await createWorkspaceFor(databaseUrl, at('rampart', ''), sessionHeaders.cookie);
   const rampartHeaders = (scenario) => (scenario.signedIn ? sessionHeaders : {});
 
   const samples = new Map();

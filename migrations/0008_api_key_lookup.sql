@@ -1,6 +1,7 @@
 -- The statement that authenticates an API key, made cheaper and stricter (same arguments):
---   * it returns the stored hash it matched, which the application compares with the presented
---     key's hashes in constant time before it trusts the row;
+--   * it returns the stored hash it matched, which the application compares again with the
+--     presented key's hashes, in constant time, before it trusts the row (a backstop: the lookup is
+--     by equality already);
 --   * the workspace and the creator's current role are read in one statement instead of two;
 --   * the pepper upgrade and "last used" are one UPDATE (at most once a minute per key);
 --   * the request is counted last, so that the window row of a busy key stays locked only from its
@@ -48,6 +49,7 @@ DECLARE
   matched_index      integer := 1;
   candidate_count    integer := coalesce(array_length(presented_hashes, 1), 0);
   is_usable          boolean;
+  is_last_use_due    boolean;
   used               integer := 0;
   ends_at            timestamptz := now();
   found_ws_deleted   timestamptz;
@@ -85,12 +87,12 @@ BEGIN
 
   is_usable := found_key.revoked_at IS NULL AND (found_key.expires_at IS NULL OR found_key.expires_at > now())
                AND role_now IS NOT NULL AND found_ws_deleted IS NULL;
-  IF matched_index > 1
-     OR (is_usable AND (found_key.last_used_at IS NULL
-                        OR now() - found_key.last_used_at >= make_interval(secs => last_used_seconds))) THEN
+  is_last_use_due := is_usable AND (found_key.last_used_at IS NULL
+                                    OR now() - found_key.last_used_at >= make_interval(secs => last_used_seconds));
+  IF matched_index > 1 OR is_last_use_due THEN
     UPDATE rampart.api_keys k
        SET key_hash = presented_hashes[1], pepper_id = current_pepper_id,
-           last_used_at = CASE WHEN is_usable THEN now() ELSE k.last_used_at END
+           last_used_at = CASE WHEN is_last_use_due THEN now() ELSE k.last_used_at END
      WHERE k.workspace_id = found_key.workspace_id AND k.id = found_key.id;
   END IF;
 

@@ -53,6 +53,8 @@ export class HmacSha256 {
     }
     const length = this.inner.write(value, SHA256_BLOCK_BYTES, 'latin1');
     const innerDigest = hash('sha256', this.inner.subarray(0, SHA256_BLOCK_BYTES + length), 'binary'); // 'binary' is latin1
+    // The value is a secret (an API key): it does not stay in this long-lived buffer.
+    this.inner.fill(0, SHA256_BLOCK_BYTES, SHA256_BLOCK_BYTES + length);
     this.outer.write(innerDigest, SHA256_BLOCK_BYTES, 'latin1');
     return hash('sha256', this.outer, 'hex');
   }
@@ -87,8 +89,9 @@ export class ApiKeyHasher {
 
   /**
    * Whether a stored hash is one of the presented key's candidates, compared in constant time. The
-   * database finds the row by equality on the hash; this second check means that only a row whose
-   * stored hash is the presented key's HMAC can ever authenticate, whatever the lookup returned.
+   * database finds the row by equality on the hash already; this is a backstop, so that a request
+   * is authenticated only by a row whose stored hash is the presented key's HMAC, even if a future
+   * change to the lookup returned another row.
    */
   static matches(candidates: readonly KeyHash[], storedHash: string): boolean {
     const stored = Buffer.from(storedHash, 'latin1');

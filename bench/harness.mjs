@@ -11,6 +11,12 @@ import pg from 'pg';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
+ * What a page on Rampart's own origin sends with a state-changing request (Fetch Metadata): sign-up,
+ * sign-in and cookie requests without it are refused as cross-site.
+ */
+export const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' };
+
+/**
  * Starts a server and waits until `readyUrl` answers. Its output goes to /dev/null: still produced
  * and written (Rampart logs one line per request, as in production), but never read by this
  * process, which must keep its core for the load generator.
@@ -65,7 +71,7 @@ export async function signUpAndSignIn(baseUrl) {
 export async function signUpAndSignInWithCsrf(baseUrl) {
   const account = { email: `bench-${randomUUID()}@example.test`, password: `bench password ${randomUUID()}` };
   const post = (route, body) =>
-    fetch(`${baseUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${baseUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...SAME_ORIGIN }, body: JSON.stringify(body) });
   const signUp = await post('/api/auth/sign-up', { ...account, name: 'Bench' });
   if (signUp.status !== 202) throw new Error(`sign-up answered ${signUp.status}: ${await signUp.text()}`);
   const signIn = await post('/api/auth/sign-in', account);
@@ -125,7 +131,7 @@ export async function createApiKeys({ databaseUrl, baseUrl, session, workspaceId
   for (let index = 0; index < count; index += 1) {
     const response = await fetch(`${baseUrl}/api/workspaces/${workspaceId}/api-keys`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: session.cookie, 'x-csrf-token': session.csrfToken },
+      headers: { 'content-type': 'application/json', ...SAME_ORIGIN, cookie: session.cookie, 'x-csrf-token': session.csrfToken },
       body: JSON.stringify({ name: `bench ${index + 1}`, scopes: ['workspace:read'], rateLimitPerMinute: 100_000 }),
     });
     if (response.status !== 201) throw new Error(`creating an API key answered ${response.status}: ${await response.text()}`);

@@ -12,7 +12,7 @@
 // Usage (through fork): sign-in-flood.mjs <autocannon|even> <base URL> <requests per second> <seconds>
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { sendEvenly } from './harness.mjs';
+import { SAME_ORIGIN, sendEvenly } from './harness.mjs';
 
 const [pacing, baseUrl, rateText, secondsText] = process.argv.slice(2);
 const rate = Number(rateText);
@@ -30,7 +30,7 @@ async function floodWithAutocannon() {
       {
         method: 'POST',
         path: '/api/auth/sign-in',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...SAME_ORIGIN },
         setupRequest: (request) => ({ ...request, body: signInBody() }),
       },
     ],
@@ -47,7 +47,7 @@ async function floodEvenly() {
     makeRequest: () => ({
       method: 'POST',
       path: '/api/auth/sign-in',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...SAME_ORIGIN },
       body: signInBody(),
     }),
   });

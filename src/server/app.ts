@@ -20,10 +20,12 @@ import { apiKeyRoutes } from '../http/routes/api-keys.js';
 import { auditLogRoutes } from '../http/routes/audit-log.js';
 import { authRoutes } from '../http/routes/auth.js';
 import { healthRoutes } from '../http/routes/health.js';
+import { securityTxtRoutes } from '../http/routes/security-txt.js';
 import { meRoutes } from '../http/routes/me.js';
 import { mfaAuthRoutes } from '../http/routes/mfa-auth.js';
 import { mfaRoutes } from '../http/routes/mfa.js';
 import { workspaceRoutes } from '../http/routes/workspaces.js';
+import { createOriginGuard } from '../http/origin-guard.js';
 import { createSessionGuard, SessionCookies, type SessionGuard } from '../http/session-guard.js';
 import { createStepUpGuard, installStepUp, type StepUpGuard } from '../http/step-up-guard.js';
 import { collectWorkspaceRoutes, WorkspaceAccess, type WorkspaceRoute } from '../http/workspace-guard.js';
@@ -181,11 +183,13 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   await typed.register(healthRoutes, { database, migrations: options.migrations });
+  await app.register(securityTxtRoutes, { config });
   app.decorateRequest('auth', null);
   app.decorateRequest('apiKey', null);
   const apiKeys = apiKeyServices(config, options.masterKey);
   app.addHook('onClose', () => apiKeys.limiter.close());
   const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
+  app.addHook('onRequest', createOriginGuard({ allowedOrigins: new Set([new URL(config.publicUrl).origin]), cookies }));
   const requireSession = createSessionGuard(services, cookies, createApiKeyGuard(services, apiKeys));
   await typed.register(authRoutes, { services, cookies, requireSession });
   await typed.register(meRoutes, { services, cookies, requireSession });

@@ -34,6 +34,7 @@ describe('parseConfig', () => {
       webauthn: { rpId: '127.0.0.1', origins: ['http://127.0.0.1:3000'] },
       redisUrl: undefined,
       apiKeyPeppers: { current: undefined, previous: [] },
+      securityTxt: undefined,
       sessions: { idleTimeoutMinutes: 480, absoluteLifetimeHours: 12 },
     });
   });
@@ -53,6 +54,40 @@ describe('parseConfig', () => {
     expect(problems({ RAMPART_WEBAUTHN_ORIGINS: 'https://app.example.com/path' })[0]).toMatch(/^RAMPART_WEBAUTHN_ORIGINS must be a comma-separated list of origins/);
     expect(problems({ RAMPART_WEBAUTHN_RP_ID: 'example.com', RAMPART_WEBAUTHN_ORIGINS: 'https://example.com.evil.test' })[0]).toMatch(/must be the host of/);
     expect(problems({ RAMPART_STEP_UP_MINUTES: '0' })[0]).toMatch(/^RAMPART_STEP_UP_MINUTES must be a whole number from 1 to 1440/);
+  });
+
+  it('reads the security.txt contacts, expiry and policy', () => {
+    expect(
+      ok({
+        RAMPART_SECURITY_CONTACTS: 'mailto:security@example.com, https://example.com/report',
+        RAMPART_SECURITY_TXT_EXPIRES: '2027-06-30T00:00:00Z',
+        RAMPART_SECURITY_POLICY_URL: 'https://example.com/disclosure',
+      }).securityTxt,
+    ).toEqual({
+      contacts: ['mailto:security@example.com', 'https://example.com/report'],
+      expires: new Date('2027-06-30T00:00:00Z'),
+      policyUrl: 'https://example.com/disclosure',
+    });
+    expect(ok({}).securityTxt).toBeUndefined();
+  });
+
+  it('refuses a security.txt without an expiry, a contact that is not a URI, or a line break in it', () => {
+    expect(problems({ RAMPART_SECURITY_CONTACTS: 'mailto:security@example.com' })).toEqual([
+      'RAMPART_SECURITY_CONTACTS and RAMPART_SECURITY_TXT_EXPIRES must be set together',
+    ]);
+    expect(problems({ RAMPART_SECURITY_CONTACTS: 'security@example.com', RAMPART_SECURITY_TXT_EXPIRES: '2027-06-30T00:00:00Z' })[0]).toMatch(
+      /^RAMPART_SECURITY_CONTACTS must be a comma-separated list of mailto:, https: or tel: URIs/,
+    );
+    // Attack: a line break in configuration injecting another field into the published file.
+    expect(
+      problems({ RAMPART_SECURITY_CONTACTS: 'mailto:a@example.com\nPolicy: https://evil.example', RAMPART_SECURITY_TXT_EXPIRES: '2027-06-30T00:00:00Z' })[0],
+    ).toMatch(/^RAMPART_SECURITY_CONTACTS must be/);
+    expect(problems({ RAMPART_SECURITY_CONTACTS: 'mailto:a@example.com', RAMPART_SECURITY_TXT_EXPIRES: 'next year' })[0]).toMatch(
+      /^RAMPART_SECURITY_TXT_EXPIRES must be an ISO 8601 date and time/,
+    );
+    expect(problems({ RAMPART_SECURITY_POLICY_URL: 'https://example.com/disclosure' })).toEqual([
+      'RAMPART_SECURITY_POLICY_URL needs RAMPART_SECURITY_CONTACTS (and RAMPART_SECURITY_TXT_EXPIRES)',
+    ]);
   });
 
   it('reads the mail, breached-password and session settings', () => {

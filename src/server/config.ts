@@ -40,6 +40,11 @@ export interface RampartConfig {
   apiKeyPeppers: { current: Buffer | undefined; previous: Buffer[] };
   /** Passkeys: the relying party id (a domain) and the exact origins a ceremony may come from. */
   webauthn: { rpId: string; origins: string[] };
+  /**
+   * What `/.well-known/security.txt` (RFC 9116) says: where to report a vulnerability, until when the
+   * file is to be trusted, and the disclosure policy. Undefined: no file is served.
+   */
+  securityTxt: { contacts: string[]; expires: Date; policyUrl: string | undefined } | undefined;
   sessions: {
     /** A session unused for this long ends. */
     idleTimeoutMinutes: number;
@@ -119,6 +124,22 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .refine((value) => value >= min && value <= max, { error: `must be a whole number from ${min} to ${max}` });
 
+/** RFC 9116 contacts: `mailto:`, `https:` or `tel:` URIs, comma-separated. */
+const securityContacts = z.string().transform((value, context) => {
+  const entries = value.split(',').map((entry) => entry.trim());
+  const isContact = (entry: string) =>
+    URL.canParse(entry) && ['mailto:', 'https:', 'tel:'].includes(new URL(entry).protocol) && !/[\s"<>]/.test(entry);
+  if (!entries.every(isContact)) {
+    context.addIssue({ code: 'custom', message: 'must be a comma-separated list of mailto:, https: or tel: URIs' });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+const isoDateTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date and time, such as 2027-06-30T00:00:00Z' })
+  .transform((value) => new Date(value));
+
 const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
 const TRUST_PROXY_HELP = 'must be a hop count (1, 2, …) or a comma-separated list of IP addresses or CIDR ranges';
@@ -190,6 +211,9 @@ const environmentSchema = z.object({
   REDIS_URL: optionalVar(redisUrl),
   RAMPART_API_KEY_PEPPER: optionalVar(masterKey),
   RAMPART_API_KEY_PREVIOUS_PEPPERS: optionalVar(pepperList),
+  RAMPART_SECURITY_CONTACTS: optionalVar(securityContacts),
+  RAMPART_SECURITY_TXT_EXPIRES: optionalVar(isoDateTime),
+  RAMPART_SECURITY_POLICY_URL: optionalVar(httpUrl),
 });
 
 /**
@@ -234,6 +258,13 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
+  // RFC 9116 requires Expires: a contact published without it would be trusted forever.
+  if ((vars.RAMPART_SECURITY_CONTACTS === undefined) !== (vars.RAMPART_SECURITY_TXT_EXPIRES === undefined)) {
+    problems.push('RAMPART_SECURITY_CONTACTS and RAMPART_SECURITY_TXT_EXPIRES must be set together');
+  }
+  if (vars.RAMPART_SECURITY_POLICY_URL !== undefined && vars.RAMPART_SECURITY_CONTACTS === undefined) {
+    problems.push('RAMPART_SECURITY_POLICY_URL needs RAMPART_SECURITY_CONTACTS (and RAMPART_SECURITY_TXT_EXPIRES)');
+  }
   if (problems.length > 0) return { ok: false, problems };
 
   const dataDir = path.resolve(cwd, vars.RAMPART_DATA_DIR ?? '.rampart');
@@ -273,6 +304,10 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       webauthn: { rpId: webauthn.rpId, origins: webauthn.origins },
       redisUrl: vars.REDIS_URL,
       apiKeyPeppers: { current: vars.RAMPART_API_KEY_PEPPER, previous: vars.RAMPART_API_KEY_PREVIOUS_PEPPERS ?? [] },
+      securityTxt:
+        vars.RAMPART_SECURITY_CONTACTS !== undefined && vars.RAMPART_SECURITY_TXT_EXPIRES !== undefined
+          ? { contacts: vars.RAMPART_SECURITY_CONTACTS, expires: vars.RAMPART_SECURITY_TXT_EXPIRES, policyUrl: vars.RAMPART_SECURITY_POLICY_URL }
+          : undefined,
       sessions: {
         // 8 hours idle (the working day); 12 hours absolute: OWASP ASVS 4.0.3 V3.3.2 at level 2.
         idleTimeoutMinutes: vars.RAMPART_SESSION_IDLE_MINUTES ?? 480,

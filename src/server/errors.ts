@@ -28,6 +28,7 @@ export const ERROR_CATALOG = {
   RATE_LIMIT_TOO_HIGH: { status: 400, title: "The rate limit is above the workspace's maximum for a key" },
   CONFIRMATION_MISMATCH: { status: 400, title: 'The typed confirmation does not match' },
   CSRF_TOKEN_INVALID: { status: 403, title: 'The request is missing a valid CSRF token' },
+  CROSS_SITE_REQUEST: { status: 403, title: "The request does not come from Rampart's own origin" },
   EMAIL_NOT_VERIFIED: { status: 403, title: 'Verify your email address first' },
   STEP_UP_REQUIRED: { status: 403, title: 'Confirm it is you again before this action' },
   MFA_REQUIRED: { status: 403, title: 'Multi-factor authentication is required for this' },

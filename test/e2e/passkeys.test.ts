@@ -13,7 +13,7 @@ import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequest
 import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { browserFrom, createVerifiedUser, signInRequest, type Browser } from '../fixtures/accounts.js';
+import { browserFrom, createVerifiedUser, signInRequest, type Browser, SAME_ORIGIN } from '../fixtures/accounts.js';
 import { addPasskeyDevice, assertPasskey, createPasskey, launchChromium, type PasskeyDevice } from '../fixtures/browser.js';
 import { accountAuditActions } from '../fixtures/mfa.js';
 import { createWorkspaceAs, problemCode } from '../fixtures/workspaces.js';
@@ -67,7 +67,7 @@ async function passwordlessOptions(): Promise<PublicKeyCredentialRequestOptionsJ
 }
 
 function passkeySignIn(response: unknown) {
-  return t.app.inject({ method: 'POST', url: '/api/auth/passkey/sign-in', payload: { response } });
+  return t.app.inject({ method: 'POST', url: '/api/auth/passkey/sign-in', headers: SAME_ORIGIN, payload: { response } });
 }
 
 describe('passkeys in Chromium with a virtual authenticator', () => {
@@ -137,7 +137,7 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
     expect(challenge.mfaRequired).toBe(true);
     expect(challenge.methods).toEqual(['passkey', 'recovery_code']);
     const passkey = await assertPasskey(page, challenge.passkeyOptions);
-    const done = await t.app.inject({ method: 'POST', url: '/api/auth/sign-in/mfa', payload: { mfaToken: challenge.mfaToken, passkey } });
+    const done = await t.app.inject({ method: 'POST', url: '/api/auth/sign-in/mfa', headers: SAME_ORIGIN, payload: { mfaToken: challenge.mfaToken, passkey } });
     expect(done.statusCode, done.body).toBe(200);
     await context.close();
   });
@@ -185,7 +185,7 @@ describe('passkeys in Chromium with a virtual authenticator', () => {
     const { mfaToken, passkeyOptions } = first.json<{ mfaToken: string; passkeyOptions: PublicKeyCredentialRequestOptionsJSON }>();
     // The attacker answers the challenge of the victim's sign-in with their own passkey.
     const attackerAssertion = await assertPasskey(attackerDevice.page, { ...passkeyOptions, allowCredentials: [] });
-    const refused = await t.app.inject({ method: 'POST', url: '/api/auth/sign-in/mfa', payload: { mfaToken, passkey: attackerAssertion } });
+    const refused = await t.app.inject({ method: 'POST', url: '/api/auth/sign-in/mfa', headers: SAME_ORIGIN, payload: { mfaToken, passkey: attackerAssertion } });
     expect(problemCode(refused)).toBe('INVALID_SECOND_FACTOR');
     await victimDevice.context.close();
     await attackerDevice.context.close();

@@ -5,6 +5,7 @@ import { BREACHED_PASSWORD, createTestApp, type TestApp } from '../fixtures/app.
 import {
   browserFrom,
   createVerifiedUser,
+  SAME_ORIGIN,
   setCookies,
   signInRequest,
   strongPassword,
@@ -20,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const signUp = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  t.app.inject({ method: 'POST', url: '/api/auth/sign-up', payload, headers });
+  t.app.inject({ method: 'POST', url: '/api/auth/sign-up', payload, headers: { ...SAME_ORIGIN, ...headers } });
 
 async function accountEvents(userId: string): Promise<string[]> {
   const { rows } = await t.testDatabase.database.transactionAsOwner((tx) =>
@@ -223,7 +224,7 @@ describe('sign-in', () => {
       method: 'POST',
       url: '/api/auth/sign-in',
       payload: { email: user.email, password: user.password },
-      headers: { cookie: `rampart_session=${planted}` },
+      headers: { ...SAME_ORIGIN, cookie: `rampart_session=${planted}` },
     });
     const cookies = setCookies(response);
     const session = cookies.get('rampart_session')!;

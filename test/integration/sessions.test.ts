@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/crypto/tokens.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { browserFrom, createVerifiedUser, setCookies, signInRequest, strongPassword, type Browser } from '../fixtures/accounts.js';
+import { browserFrom, createVerifiedUser, setCookies, signInRequest, strongPassword, type Browser, SAME_ORIGIN } from '../fixtures/accounts.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -56,7 +56,7 @@ describe('session cookies', () => {
     try {
       const email = `secure.${Date.now()}@example.com`;
       const password = strongPassword();
-      await secure.app.inject({ method: 'POST', url: '/api/auth/sign-up', payload: { email, password, name: 'Secure' } });
+      await secure.app.inject({ method: 'POST', url: '/api/auth/sign-up', headers: SAME_ORIGIN, payload: { email, password, name: 'Secure' } });
       const cookies = setCookies(await signInRequest(secure.app, email, password));
       expect(cookies.get('__Host-rampart_session')?.attributes).toEqual(
         expect.arrayContaining(['Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']),
@@ -73,7 +73,8 @@ describe('CSRF token on cookie-authenticated unsafe requests', () => {
   it('refuses a sign-out without the X-CSRF-Token header, with a wrong one, or with the token of another session (cross-site request forgery)', async () => {
     const user = await createVerifiedUser(t);
     const other = await createVerifiedUser(t);
-    const cookie = { cookie: user.browser.headers().cookie! };
+    // From the console's own origin (the origin check passes): only the token is missing or wrong.
+    const cookie = { ...SAME_ORIGIN, cookie: user.browser.headers().cookie! };
     expectProblem(await signOut(cookie), 403, 'CSRF_TOKEN_INVALID');
     expectProblem(await signOut({ ...cookie, 'x-csrf-token': 'forged' }), 403, 'CSRF_TOKEN_INVALID');
     expectProblem(await signOut({ ...cookie, 'x-csrf-token': other.browser.csrfToken }), 403, 'CSRF_TOKEN_INVALID');

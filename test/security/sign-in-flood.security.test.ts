@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PasswordWorkQueue } from '../../src/auth/index.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { signInRequest, strongPassword, uniqueEmail } from '../fixtures/accounts.js';
+import { signInRequest, strongPassword, uniqueEmail, SAME_ORIGIN } from '../fixtures/accounts.js';
 
 const passwordWork = new PasswordWorkQueue({ concurrency: 1, maxWaiting: 2 });
 const capacity = passwordWork.concurrency + passwordWork.maxWaiting;
@@ -49,7 +49,7 @@ describe('a sign-in flood', () => {
   it('refuses a sign-in while the queue is full before reading its body (503, not 400)', async () => {
     const held = Array.from({ length: capacity }, () => passwordWork.admit());
     const unreadable = () =>
-      t.app.inject({ method: 'POST', url: '/api/auth/sign-in', headers: { 'content-type': 'application/json' }, payload: '{"email": [' });
+      t.app.inject({ method: 'POST', url: '/api/auth/sign-in', headers: { ...SAME_ORIGIN, 'content-type': 'application/json' }, payload: '{"email": [' });
     try {
       const response = await unreadable();
       expect(response.statusCode).toBe(503);

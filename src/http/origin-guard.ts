@@ -1,4 +1,4 @@
-import type { onRequestHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../server/errors.js';
 import type { SessionCookies } from './session-guard.js';
 
@@ -6,25 +6,27 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Routes that start a session: a cross-site post to one of them would sign the victim's browser into
- * an account the attacker chose ("login CSRF") or create one in their name.
+ * an account the attacker chose ("login CSRF") or create one in their name. Every one must exist (the
+ * app refuses to start otherwise), so that renaming a route cannot silently drop it from the list.
  */
 export const SESSION_STARTING_ROUTES: ReadonlySet<string> = new Set([
-  '/api/auth/sign-up',
-  '/api/auth/sign-in',
-  '/api/auth/sign-in/mfa',
-  '/api/auth/passkey/sign-in',
+  'POST /api/auth/sign-up',
+  'POST /api/auth/sign-in',
+  'POST /api/auth/sign-in/mfa',
+  'POST /api/auth/passkey/sign-in',
 ]);
 
 /**
  * Whether a browser says the request comes from one of `allowedOrigins`. Fetch Metadata first
- * (`Sec-Fetch-Site`, sent by every current browser and not settable by a page); where it is missing
- * or only says "same-site", the `Origin` header must be in the list; with neither, the request is
- * refused (fail closed), as the OWASP CSRF cheat sheet advises.
+ * (`Sec-Fetch-Site`, sent by every current browser and not settable by a page): `same-origin`, or
+ * `none` (typed or bookmarked by the user, never a page's doing), passes; `cross-site` and
+ * `same-site` (a sibling subdomain is another origin) are refused. Where Fetch Metadata is missing,
+ * the `Origin` header must be in the list; with neither, the request is refused (fail closed), as the
+ * OWASP CSRF cheat sheet advises.
  */
 export function comesFromAllowedOrigin(headers: Readonly<Record<string, string | string[] | undefined>>, allowedOrigins: ReadonlySet<string>): boolean {
   const site = headers['sec-fetch-site'];
-  if (site === 'same-origin' || site === 'none') return true;
-  if (site === 'cross-site') return false;
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
   const origin = headers.origin;
   return typeof origin === 'string' && allowedOrigins.has(origin);
 }
@@ -32,18 +34,34 @@ export function comesFromAllowedOrigin(headers: Readonly<Record<string, string |
 /**
  * The first half of CSRF protection, for every state-changing request a browser could send on a
  * user's behalf: those carrying the session cookie, and those that start a session. Such a request
- * must come from Rampart's own origin, or it is refused before its body is read. The second half is
- * the session's CSRF token, which the session guard requires of cookie requests on top of this.
- * Requests with `Authorization` (API keys) carry no ambient credential and are not concerned: a page
- * of another site cannot set that header without a CORS preflight, which Rampart never grants.
+ * must come from Rampart's own origin, or it is refused in `onRequest`, before its body is read. The
+ * second half is the session's CSRF token, which the session guard requires of cookie requests on
+ * top of this. A request presenting an API key (`Authorization: Bearer …`) to a route that does not
+ * start a session is left to the API-key guard: it carries no ambient credential, a page of another
+ * site cannot add that header without a CORS preflight (which Rampart never grants), and with a
+ * session cookie as well it is refused as MIXED_CREDENTIALS.
+ *
+ * Install it before any route is registered: Fastify gives a plugin the hooks its parent had when
+ * the plugin was registered.
  */
-export function createOriginGuard(options: { allowedOrigins: ReadonlySet<string>; cookies: SessionCookies }): onRequestHookHandler {
+export function installOriginGuard(app: FastifyInstance, options: { allowedOrigins: ReadonlySet<string>; cookies: SessionCookies }): void {
   const { allowedOrigins, cookies } = options;
-  return (request, _reply, done) => {
-    if (SAFE_METHODS.has(request.method) || request.headers.authorization !== undefined) return done();
-    const isSessionStart = SESSION_STARTING_ROUTES.has(request.routeOptions.url ?? '');
-    if (!isSessionStart && cookies.readSessionToken(request) === undefined) return done();
+  const registered = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registered.add(`${method} ${route.url}`);
+  });
+  app.addHook('onReady', async () => {
+    const missing = [...SESSION_STARTING_ROUTES].filter((route) => !registered.has(route));
+    if (missing.length > 0) throw new Error(`SESSION_STARTING_ROUTES names routes that do not exist: ${missing.join(', ')}`);
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (SAFE_METHODS.has(request.method)) return done();
+    const isSessionStart = SESSION_STARTING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`);
+    if (!isSessionStart) {
+      if (request.headers.authorization?.startsWith('Bearer ') === true) return done();
+      if (cookies.readSessionToken(request) === undefined) return done();
+    }
     if (comesFromAllowedOrigin(request.headers, allowedOrigins)) return done();
     done(new AppError('CROSS_SITE_REQUEST'));
-  };
+  });
 }

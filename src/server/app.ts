@@ -25,7 +25,7 @@ import { meRoutes } from '../http/routes/me.js';
 import { mfaAuthRoutes } from '../http/routes/mfa-auth.js';
 import { mfaRoutes } from '../http/routes/mfa.js';
 import { workspaceRoutes } from '../http/routes/workspaces.js';
-import { createOriginGuard } from '../http/origin-guard.js';
+import { installOriginGuard } from '../http/origin-guard.js';
 import { createSessionGuard, SessionCookies, type SessionGuard } from '../http/session-guard.js';
 import { createStepUpGuard, installStepUp, type StepUpGuard } from '../http/step-up-guard.js';
 import { collectWorkspaceRoutes, WorkspaceAccess, type WorkspaceRoute } from '../http/workspace-guard.js';
@@ -133,6 +133,9 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     void reply.header('connection', 'close');
     done(new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The server is shutting down; retry shortly.' }));
   });
+  // Before any route is registered (a plugin inherits only the hooks added before it).
+  const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
+  installOriginGuard(app, { allowedOrigins: new Set([new URL(config.publicUrl).origin]), cookies });
   // Closing stops new connections and waits for in-flight requests. A kept-alive connection whose
   // request finishes becomes idle and would hold the shutdown open: close those as they appear.
   let idleSweep: NodeJS.Timeout | undefined;
@@ -188,8 +191,6 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   app.decorateRequest('apiKey', null);
   const apiKeys = apiKeyServices(config, options.masterKey);
   app.addHook('onClose', () => apiKeys.limiter.close());
-  const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
-  app.addHook('onRequest', createOriginGuard({ allowedOrigins: new Set([new URL(config.publicUrl).origin]), cookies }));
   const requireSession = createSessionGuard(services, cookies, createApiKeyGuard(services, apiKeys));
   await typed.register(authRoutes, { services, cookies, requireSession });
   await typed.register(meRoutes, { services, cookies, requireSession });

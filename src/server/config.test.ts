@@ -85,6 +85,14 @@ describe('parseConfig', () => {
     expect(problems({ RAMPART_SECURITY_CONTACTS: 'mailto:a@example.com', RAMPART_SECURITY_TXT_EXPIRES: 'next year' })[0]).toMatch(
       /^RAMPART_SECURITY_TXT_EXPIRES must be an ISO 8601 date and time/,
     );
+    for (const contact of ['mailto:', 'mailto:nobody', 'tel:abc']) {
+      expect(problems({ RAMPART_SECURITY_CONTACTS: contact, RAMPART_SECURITY_TXT_EXPIRES: '2027-06-30T00:00:00Z' })[0], contact).toMatch(
+        /^RAMPART_SECURITY_CONTACTS must be/,
+      );
+    }
+    expect(
+      problems({ RAMPART_SECURITY_CONTACTS: 'mailto:a@example.com', RAMPART_SECURITY_TXT_EXPIRES: '2027-06-30T00:00:00Z', RAMPART_SECURITY_POLICY_URL: 'http://example.com/p' })[0],
+    ).toMatch(/^RAMPART_SECURITY_POLICY_URL must be an https:\/\/ URL/);
     expect(problems({ RAMPART_SECURITY_POLICY_URL: 'https://example.com/disclosure' })).toEqual([
       'RAMPART_SECURITY_POLICY_URL needs RAMPART_SECURITY_CONTACTS (and RAMPART_SECURITY_TXT_EXPIRES)',
     ]);

@@ -127,8 +127,13 @@ const wholeNumber = (min: number, max: number) =>
 /** RFC 9116 contacts: `mailto:`, `https:` or `tel:` URIs, comma-separated. */
 const securityContacts = z.string().transform((value, context) => {
   const entries = value.split(',').map((entry) => entry.trim());
-  const isContact = (entry: string) =>
-    URL.canParse(entry) && ['mailto:', 'https:', 'tel:'].includes(new URL(entry).protocol) && !/[\s"<>]/.test(entry);
+  const isContact = (entry: string) => {
+    if (!URL.canParse(entry) || /[\s"<>]/.test(entry)) return false;
+    const { protocol, pathname } = new URL(entry);
+    if (protocol === 'mailto:') return /^[^@]+@[^@]+$/.test(decodeURIComponent(pathname));
+    if (protocol === 'tel:') return /^\+?[0-9-]{3,}$/.test(pathname);
+    return protocol === 'https:';
+  };
   if (!entries.every(isContact)) {
     context.addIssue({ code: 'custom', message: 'must be a comma-separated list of mailto:, https: or tel: URIs' });
     return z.NEVER;
@@ -213,7 +218,12 @@ const environmentSchema = z.object({
   RAMPART_API_KEY_PREVIOUS_PEPPERS: optionalVar(pepperList),
   RAMPART_SECURITY_CONTACTS: optionalVar(securityContacts),
   RAMPART_SECURITY_TXT_EXPIRES: optionalVar(isoDateTime),
-  RAMPART_SECURITY_POLICY_URL: optionalVar(httpUrl),
+  // RFC 9116 2.5.7: web addresses in security.txt are https.
+  RAMPART_SECURITY_POLICY_URL: optionalVar(
+    z.string().refine((value) => URL.canParse(value) && new URL(value).protocol === 'https:' && !/[\s"<>]/.test(value), {
+      error: 'must be an https:// URL',
+    }),
+  ),
 });
 
 /**

@@ -40,6 +40,16 @@ describe('/.well-known/security.txt', () => {
     for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) expect(response.headers[name], name).toBe(value);
   });
 
+  it('still serves an expired file but warns the operator at start', async () => {
+    const stale = await createTestApp({ env: { RAMPART_SECURITY_CONTACTS: 'mailto:security@example.com', RAMPART_SECURITY_TXT_EXPIRES: '2020-01-01T00:00:00Z' } });
+    try {
+      expect((await stale.app.inject({ method: 'GET', url: '/.well-known/security.txt' })).body).toContain('Expires: 2020-01-01T00:00:00.000Z');
+      expect(stale.logs.some((line) => line.level === 40 && String(line.msg).startsWith('security.txt has expired'))).toBe(true);
+    } finally {
+      await stale.close();
+    }
+  });
+
   it('is 404 problem+json when no contact is configured', async () => {
     const response = await bare.app.inject({ method: 'GET', url: '/.well-known/security.txt' });
     expect(response.statusCode).toBe(404);

@@ -19,6 +19,13 @@ export function securityTxt(settings: NonNullable<RampartConfig['securityTxt']>,
 /** `GET /.well-known/security.txt` when the configuration names a contact; otherwise no such file (404). */
 export const securityTxtRoutes: FastifyPluginAsync<{ config: RampartConfig }> = async (app, { config }) => {
   if (config.securityTxt === undefined) return;
+  const { expires } = config.securityTxt;
+  // Served all the same (the file is the operator's statement), but the operator is told at start.
+  if (expires.getTime() <= Date.now()) {
+    app.log.warn({ expires: expires.toISOString() }, 'security.txt has expired: set RAMPART_SECURITY_TXT_EXPIRES to a date ahead');
+  } else if (expires.getTime() > Date.now() + 366 * 86_400_000) {
+    app.log.warn({ expires: expires.toISOString() }, 'security.txt expires more than a year ahead (RFC 9116 advises less)');
+  }
   const body = securityTxt(config.securityTxt, config.publicUrl);
   app.get('/.well-known/security.txt', { schema: { hide: true } }, (_request, reply) =>
     reply.type('text/plain; charset=utf-8').send(body),

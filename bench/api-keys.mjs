@@ -27,7 +27,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freshDatabaseWithItems } from './fresh-database.mjs';
 import {
@@ -39,10 +38,9 @@ import {
   median,
   signUpAndSignInWithCsrf,
   startRampart,
-  startServer,
+  startBaseline,
 } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -172,12 +170,7 @@ let workspaceId;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rampart-bench-api-keys-'));
 const servers = {};
 try {
-  servers.baseline = await startServer(
-    'baseline',
-    [path.join(here, 'baseline.mjs')],
-    { DATABASE_URL: databaseUrl, PORT: String(PORTS.baseline) },
-    `http://127.0.0.1:${PORTS.baseline}/hello`,
-  );
+  servers.baseline = await startBaseline({ databaseUrl, port: PORTS.baseline });
   // One data directory: the same generated master key, so the same API-key pepper for both.
   servers.rampartDatabase = await startRampart('rampart (database limiter)', { databaseUrl, port: PORTS.rampartDatabase, logLevel: 'info', dataDir });
   servers.rampartRedis = await startRampart('rampart (Redis limiter)', {

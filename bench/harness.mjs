@@ -36,6 +36,11 @@ export async function startServer(name, args, env, readyUrl) {
   throw new Error(`${name} did not start`);
 }
 
+/** The raw baseline (`baseline.mjs`: Fastify + node-postgres, nothing else) on `port`. */
+export function startBaseline({ databaseUrl, port }) {
+  return startServer('baseline', [path.join(here, 'baseline.mjs')], { DATABASE_URL: databaseUrl, PORT: String(port) }, `http://127.0.0.1:${port}/hello`);
+}
+
 /**
  * `rampart start` from ../dist, as deployed apart from NODE_ENV=development (plain http, generated
  * keys in `dataDir`). The breached-password lookup points at a closed local port, so it fails at

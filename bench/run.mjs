@@ -8,12 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freshDatabaseWithItems } from './fresh-database.mjs';
-import { createWorkspaceFor, hasWrk, machine, measureWithWrk, median, signUpAndSignIn, startRampart, startServer } from './harness.mjs';
+import { createWorkspaceFor, hasWrk, machine, measureWithWrk, median, signUpAndSignIn, startBaseline, startRampart } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -54,12 +52,7 @@ let workspaceId;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rampart-bench-'));
 const servers = {};
 try {
-  servers.baseline = await startServer(
-    'baseline',
-    [path.join(here, 'baseline.mjs')],
-    { DATABASE_URL: databaseUrl, PORT: String(PORTS.baseline) },
-    `http://127.0.0.1:${PORTS.baseline}/hello`,
-  );
+  servers.baseline = await startBaseline({ databaseUrl, port: PORTS.baseline });
   servers.rampart = await startRampart('rampart', { databaseUrl, port: PORTS.rampart, logLevel: 'info', dataDir });
   servers.rampartQuiet = await startRampart('rampart (quiet)', { databaseUrl, port: PORTS.rampartQuiet, logLevel: 'warn', dataDir });
   const at = (server, route) => `http://127.0.0.1:${PORTS[server]}${route.replace(':ws', workspaceId)}`;

@@ -62,6 +62,10 @@ export function installOriginGuard(app: FastifyInstance, options: { allowedOrigi
       if (cookies.readSessionToken(request) === undefined) return done();
     }
     if (comesFromAllowedOrigin(request.headers, allowedOrigins)) return done();
-    done(new AppError('CROSS_SITE_REQUEST'));
+    done(
+      new AppError('CROSS_SITE_REQUEST', {
+        publicMessage: "Send it from this service's own pages; a client outside a browser sends the Origin header of the service's public URL.",
+      }),
+    );
   });
 }

@@ -85,7 +85,7 @@ describe('parseConfig', () => {
     expect(problems({ RAMPART_SECURITY_CONTACTS: 'mailto:a@example.com', RAMPART_SECURITY_TXT_EXPIRES: 'next year' })[0]).toMatch(
       /^RAMPART_SECURITY_TXT_EXPIRES must be an ISO 8601 date and time/,
     );
-    for (const contact of ['mailto:', 'mailto:nobody', 'tel:abc']) {
+    for (const contact of ['mailto:', 'mailto:nobody', 'tel:abc', 'mailto:%E0%A4%A']) {
       expect(problems({ RAMPART_SECURITY_CONTACTS: contact, RAMPART_SECURITY_TXT_EXPIRES: '2027-06-30T00:00:00Z' })[0], contact).toMatch(
         /^RAMPART_SECURITY_CONTACTS must be/,
       );

@@ -130,7 +130,8 @@ const securityContacts = z.string().transform((value, context) => {
   const isContact = (entry: string) => {
     if (!URL.canParse(entry) || /[\s"<>]/.test(entry)) return false;
     const { protocol, pathname } = new URL(entry);
-    if (protocol === 'mailto:') return /^[^@]+@[^@]+$/.test(decodeURIComponent(pathname));
+    // The address as written: decoding a malformed %-escape would throw instead of refusing.
+    if (protocol === 'mailto:') return /^[^@]+@[^@]+$/.test(pathname);
     if (protocol === 'tel:') return /^\+?[0-9-]{3,}$/.test(pathname);
     return protocol === 'https:';
   };

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../server/errors.js';
-import type { SessionCookies } from './session-guard.js';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { SAFE_METHODS, type SessionCookies } from './session-guard.js';
 
 /**
  * Routes that start a session: a cross-site post to one of them would sign the victim's browser into

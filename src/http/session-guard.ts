@@ -18,7 +18,8 @@ declare module 'fastify' {
   }
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods that change nothing: no CSRF token (or origin check) is asked of them. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Where the request came from, as the audit log and the session list record it. */
 export function requestOrigin(request: FastifyRequest): RequestOrigin {

@@ -15,6 +15,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
 import { createVerifiedUser, SAME_ORIGIN, type Browser } from '../fixtures/accounts.js';
+import { openApiOperations, type OpenApiOperation } from '../fixtures/openapi.js';
 import { createWorkspaceAs } from '../fixtures/workspaces.js';
 
 const RUNS_PER_ROUTE = Number(process.env.RAMPART_FUZZ_RUNS ?? 60);
@@ -37,36 +38,16 @@ const REFUSED_INPUT = new Set([
 /** The owner does not sign out in the middle of the run (it is fuzzed anonymously). */
 const ANONYMOUS_ONLY = new Set(['POST /api/auth/sign-out']);
 
-interface Operation {
-  method: string;
-  path: string;
-  bodyFields: string[];
-  queryFields: string[];
-}
-
 let t: TestApp;
 let owner: Browser;
 let workspaceId: string;
-let operations: Operation[];
+let operations: OpenApiOperation[];
 
 beforeAll(async () => {
   t = await createTestApp();
   owner = (await createVerifiedUser(t)).browser;
   workspaceId = await createWorkspaceAs(t, owner);
-  type Schema = { properties?: Record<string, unknown>; anyOf?: Schema[]; oneOf?: Schema[] };
-  /** The field names of a body schema, its alternatives' included (the second step takes `code` or `recoveryCode` or `passkey`). */
-  const fieldsOf = (schema: Schema | undefined): string[] =>
-    schema === undefined ? [] : [...new Set([...Object.keys(schema.properties ?? {}), ...[...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].flatMap(fieldsOf)])];
-  type OperationObject = { parameters?: { in: string; name: string }[]; requestBody?: { content?: Record<string, { schema?: Schema }> } };
-  const document = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, OperationObject>> }>();
-  operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, operation]) => ({
-      method: method.toUpperCase(),
-      path,
-      bodyFields: fieldsOf(operation.requestBody?.content?.['application/json']?.schema),
-      queryFields: (operation.parameters ?? []).filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name),
-    })),
-  );
+  operations = await openApiOperations(t);
 });
 afterAll(() => t.close());
 
@@ -131,7 +112,7 @@ const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).value;
 
 /** A JSON body: the route's own fields with hostile values (so validation runs deep), maybe an extra field. */
-function bodyFor(operation: Operation): fc.Arbitrary<{ raw: string | Buffer; contentType?: string }> {
+function bodyFor(operation: OpenApiOperation): fc.Arbitrary<{ raw: string | Buffer; contentType?: string }> {
   const fields = operation.bodyFields.length > 0 ? operation.bodyFields : ['name'];
   const shaped = fc
     .tuple(
@@ -180,7 +161,7 @@ function pathValue(name: string): fc.Arbitrary<string> {
 }
 
 /** A query string: the route's own fields and strangers, with hostile values, sometimes repeated. */
-function queryFor(operation: Operation): fc.Arbitrary<string> {
+function queryFor(operation: OpenApiOperation): fc.Arbitrary<string> {
   const names = fc.oneof(fc.constantFrom(...operation.queryFields, '__proto__', 'constructor', 'token', 'limit'), fc.string({ maxLength: 8 }));
   const value = fc.oneof(hostileString, hostileNumber.map(String), fc.constantFrom('1e309', '-0', 'NaN', 'true', '[]'));
   return fc.array(fc.tuple(names, value), { maxLength: 4 }).map((pairs) => {
@@ -190,7 +171,7 @@ function queryFor(operation: Operation): fc.Arbitrary<string> {
   });
 }
 
-function requestFor(operation: Operation) {
+function requestFor(operation: OpenApiOperation) {
   const names = [...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
   const signedIn = ANONYMOUS_ONLY.has(`${operation.method} ${operation.path}`) ? fc.constant(false) : fc.boolean();
   const fetchMetadata = fc.constantFrom<Record<string, string>>(SAME_ORIGIN, SAME_ORIGIN, SAME_ORIGIN, { 'sec-fetch-site': 'cross-site' }, {});
@@ -203,7 +184,7 @@ function requestFor(operation: Operation) {
   }).map(({ params, query, body, signedIn: isSignedIn, fetchMetadata: site }) => {
     let index = 0;
     const path = operation.path.replace(/\{(\w+)\}/g, () => params[index++]!);
-    const hasBody = !['GET', 'HEAD', 'DELETE'].includes(operation.method);
+    const { hasBody } = operation;
     const { 'sec-fetch-site': _ownerSite, ...ownerCredentials } = owner.headers();
     const headers: Record<string, string> = {
       ...(isSignedIn ? ownerCredentials : {}),

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../server/errors.js';
 import { SAFE_METHODS, type SessionCookies } from './session-guard.js';
 
@@ -39,10 +39,14 @@ export function comesFromAllowedOrigin(headers: Readonly<Record<string, string |
  * site cannot add that header without a CORS preflight (which Rampart never grants), and with a
  * session cookie as well it is refused as MIXED_CREDENTIALS.
  *
- * Install it before any route is registered: Fastify gives a plugin the hooks its parent had when
- * the plugin was registered.
+ * Returns the check, for the app's one `onRequest` hook to call (the error to answer with, or
+ * undefined); `app` gets the start-up check that every route of SESSION_STARTING_ROUTES exists.
+ * Create it before any route is registered: routes registered earlier are not seen by `onRoute`.
  */
-export function installOriginGuard(app: FastifyInstance, options: { allowedOrigins: ReadonlySet<string>; cookies: SessionCookies }): void {
+export function createOriginGuard(
+  app: FastifyInstance,
+  options: { allowedOrigins: ReadonlySet<string>; cookies: SessionCookies },
+): (request: FastifyRequest) => AppError | undefined {
   const { allowedOrigins, cookies } = options;
   const registered = new Set<string>();
   app.addHook('onRoute', (route) => {
@@ -52,18 +56,16 @@ export function installOriginGuard(app: FastifyInstance, options: { allowedOrigi
     const missing = [...SESSION_STARTING_ROUTES].filter((route) => !registered.has(route));
     if (missing.length > 0) throw new Error(`SESSION_STARTING_ROUTES names routes that do not exist: ${missing.join(', ')}`);
   });
-  app.addHook('onRequest', (request, _reply, done) => {
-    if (SAFE_METHODS.has(request.method)) return done();
+  return (request) => {
+    if (SAFE_METHODS.has(request.method)) return undefined;
     const isSessionStart = SESSION_STARTING_ROUTES.has(`${request.method} ${request.routeOptions.url ?? ''}`);
     if (!isSessionStart) {
-      if (request.headers.authorization?.startsWith('Bearer ') === true) return done();
-      if (cookies.readSessionToken(request) === undefined) return done();
+      if (request.headers.authorization?.startsWith('Bearer ') === true) return undefined;
+      if (cookies.readSessionToken(request) === undefined) return undefined;
     }
-    if (comesFromAllowedOrigin(request.headers, allowedOrigins)) return done();
-    done(
-      new AppError('CROSS_SITE_REQUEST', {
-        publicMessage: "Send it from this service's own pages; a client outside a browser sends the Origin header of the service's public URL.",
-      }),
-    );
-  });
+    if (comesFromAllowedOrigin(request.headers, allowedOrigins)) return undefined;
+    return new AppError('CROSS_SITE_REQUEST', {
+      publicMessage: "Send it from this service's own pages; a client outside a browser sends the Origin header of the service's public URL.",
+    });
+  };
 }

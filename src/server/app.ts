@@ -25,7 +25,7 @@ import { meRoutes } from '../http/routes/me.js';
 import { mfaAuthRoutes } from '../http/routes/mfa-auth.js';
 import { mfaRoutes } from '../http/routes/mfa.js';
 import { workspaceRoutes } from '../http/routes/workspaces.js';
-import { installOriginGuard } from '../http/origin-guard.js';
+import { createOriginGuard } from '../http/origin-guard.js';
 import { createSessionGuard, SessionCookies, type SessionGuard } from '../http/session-guard.js';
 import { createStepUpGuard, installStepUp, type StepUpGuard } from '../http/step-up-guard.js';
 import { collectWorkspaceRoutes, WorkspaceAccess, type WorkspaceRoute } from '../http/workspace-guard.js';
@@ -126,16 +126,16 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   // The security headers and the request id go on in onRequest, the first hook of every request
   // (404s included); Fastify keeps them when the reply later turns into an error. One callback-style
   // hook, no onSend: on the hot path every extra hook and promise is measurable.
+  // The same hook refuses cross-site state-changing requests, before their body is read.
+  const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
+  const refuseCrossSite = createOriginGuard(app, { allowedOrigins: new Set([new URL(config.publicUrl).origin]), cookies });
   let isClosing = false;
   app.addHook('onRequest', (request, reply, done) => {
     putResponseHeaders(request, reply);
-    if (!isClosing) return done();
+    if (!isClosing) return done(refuseCrossSite(request));
     void reply.header('connection', 'close');
     done(new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The server is shutting down; retry shortly.' }));
   });
-  // Before any route is registered (a plugin inherits only the hooks added before it).
-  const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
-  installOriginGuard(app, { allowedOrigins: new Set([new URL(config.publicUrl).origin]), cookies });
   // Closing stops new connections and waits for in-flight requests. A kept-alive connection whose
   // request finishes becomes idle and would hold the shutdown open: close those as they appear.
   let idleSweep: NodeJS.Timeout | undefined;

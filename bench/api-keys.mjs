@@ -36,6 +36,7 @@ import {
   machine,
   measureWithWrk,
   median,
+  rotatingHeadersScript,
   signUpAndSignInWithCsrf,
   startRampart,
   startBaseline,
@@ -66,26 +67,6 @@ const SIDES = [
 ];
 /** Keys per side of the spread load: one a connection. */
 const SPREAD_KEYS = connections;
-
-/**
- * A wrk script sending each request with the next of `headerSets`, in turn. The requests are
- * formatted once, in `init`: per request the script only hands wrk the next one, so the load
- * generator's cost is the same for every side, the baseline's included.
- */
-function rotatingHeadersScript(headerSets) {
-  const tables = headerSets.map((headers) => `{ ${Object.entries(headers).map(([name, value]) => `["${name}"] = "${value}"`).join(', ')} }`);
-  return `local header_sets = { ${tables.join(', ')} }
-local requests = {}
-local next_request = 0
-init = function(args)
-  for index, headers in ipairs(header_sets) do requests[index] = wrk.format(nil, nil, headers) end
-end
-request = function()
-  next_request = next_request % #requests + 1
-  return requests[next_request]
-end
-`;
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -45,12 +45,14 @@ export function startBaseline({ databaseUrl, port }) {
  * `rampart start` from ../dist, as deployed apart from NODE_ENV=development (plain http, generated
  * keys in `dataDir`). The breached-password lookup points at a closed local port, so it fails at
  * once and sign-up falls back to the offline list, as it does when the API is unreachable. `env`
- * adds to the environment (e.g. `REDIS_URL`).
+ * adds to the environment (e.g. `REDIS_URL`); `variant` serves it with part of the hardening stack
+ * left out (`serve-variant.mjs`: `off` or `no-limits`), for `hardening.mjs`.
  */
-export function startRampart(name, { databaseUrl, port, logLevel, dataDir, env = {} }) {
+export function startRampart(name, { databaseUrl, port, logLevel, dataDir, env = {}, variant }) {
+  const entry = variant === undefined ? [path.join(here, '..', 'dist', 'cli', 'index.js'), 'start'] : [path.join(here, 'serve-variant.mjs')];
   return startServer(
     name,
-    ['--enable-source-maps', path.join(here, '..', 'dist', 'cli', 'index.js'), 'start'],
+    ['--enable-source-maps', ...entry],
     {
       DATABASE_URL: databaseUrl,
       PORT: String(port),
@@ -58,6 +60,9 @@ export function startRampart(name, { databaseUrl, port, logLevel, dataDir, env =
       LOG_LEVEL: logLevel,
       RAMPART_DATA_DIR: dataDir,
       HIBP_API_URL: 'http://127.0.0.1:9/',
+      // The harness signs up as soon as it has the form token; a person would take longer.
+      RAMPART_FORM_MIN_FILL_SECONDS: '0',
+      ...(variant === undefined ? {} : { BENCH_VARIANT: variant }),
       ...env,
     },
     `http://127.0.0.1:${port}/api/health/live`,
@@ -77,7 +82,10 @@ export async function signUpAndSignInWithCsrf(baseUrl) {
   const account = { email: `bench-${randomUUID()}@example.test`, password: `bench password ${randomUUID()}` };
   const post = (route, body) =>
     fetch(`${baseUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...SAME_ORIGIN }, body: JSON.stringify(body) });
-  const signUp = await post('/api/auth/sign-up', { ...account, name: 'Bench' });
+  const form = await fetch(`${baseUrl}/api/forms/sign-up/token`);
+  if (form.status !== 200) throw new Error(`the sign-up form token answered ${form.status}: ${await form.text()}`);
+  const { token: formToken } = await form.json();
+  const signUp = await post('/api/auth/sign-up', { ...account, name: 'Bench', formToken });
   if (signUp.status !== 202) throw new Error(`sign-up answered ${signUp.status}: ${await signUp.text()}`);
   const signIn = await post('/api/auth/sign-in', account);
   if (signIn.status !== 200) throw new Error(`sign-in answered ${signIn.status}: ${await signIn.text()}`);
@@ -145,6 +153,26 @@ export async function createApiKeys({ databaseUrl, baseUrl, session, workspaceId
   const check = await fetch(`${baseUrl}/api/workspaces/${workspaceId}`, { headers: { authorization: `Bearer ${keys[0]}` } });
   if (check.status !== 200) throw new Error(`GET /api/workspaces/:ws with a new key answered ${check.status}: ${await check.text()}`);
   return keys;
+}
+
+/**
+ * A wrk script sending each request with the next of `headerSets`, in turn. The requests are
+ * formatted once, in `init`: per request the script only hands wrk the next one, so the load
+ * generator's cost is the same for every side, the baseline's included.
+ */
+export function rotatingHeadersScript(headerSets) {
+  const tables = headerSets.map((headers) => `{ ${Object.entries(headers).map(([name, value]) => `["${name}"] = "${value}"`).join(', ')} }`);
+  return `local header_sets = { ${tables.join(', ')} }
+local requests = {}
+local next_request = 0
+init = function(args)
+  for index, headers in ipairs(header_sets) do requests[index] = wrk.format(nil, nil, headers) end
+end
+request = function()
+  next_request = next_request % #requests + 1
+  return requests[next_request]
+end
+`;
 }
 
 /** wrk (C, Debian package `wrk`) when installed. */

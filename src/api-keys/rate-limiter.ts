@@ -22,10 +22,9 @@ export interface ApiKeyRateLimiter {
   /** True when the authenticating statement must count the request itself. */
   readonly isCountedByDatabase: boolean;
   decide(lookup: ApiKeyLookup): Promise<RateLimitDecision>;
-  close(): Promise<void>;
 }
 
-function decision(limit: number, used: number, resetSeconds: number): RateLimitDecision {
+export function decision(limit: number, used: number, resetSeconds: number): RateLimitDecision {
   return { isAllowed: used <= limit, limit, remaining: Math.max(0, limit - used), resetSeconds: Math.max(1, Math.ceil(resetSeconds)) };
 }
 
@@ -35,10 +34,6 @@ export class DatabaseRateLimiter implements ApiKeyRateLimiter {
 
   decide(lookup: ApiKeyLookup): Promise<RateLimitDecision> {
     return Promise.resolve(decision(lookup.rateLimitPerMinute, lookup.requestsUsed, lookup.windowResetSeconds));
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
@@ -51,16 +46,7 @@ export class RedisRateLimiter implements ApiKeyRateLimiter {
   readonly isCountedByDatabase = false;
   private readonly limiters = new Map<number, RateLimiterRedis>();
 
-  private constructor(private readonly redis: Redis) {}
-
-  static connect(url: string): RedisRateLimiter {
-    // No offline queue: a request must not wait for a reconnection, it fails at once.
-    const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-    redis.on('error', () => {
-      // Reported per request by the failing command; the client reconnects by itself.
-    });
-    return new RedisRateLimiter(redis);
-  }
+  constructor(private readonly redis: Redis) {}
 
   private limiterFor(limit: number): RateLimiterRedis {
     let limiter = this.limiters.get(limit);
@@ -81,8 +67,38 @@ export class RedisRateLimiter implements ApiKeyRateLimiter {
       throw new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The rate limiter is unreachable; retry shortly.', cause: error });
     }
   }
+}
 
-  async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
-  }
+/**
+ * The Redis connection of an instance, shared by its rate limiters. No offline queue: a request must
+ * not wait for a reconnection, its command fails at once.
+ */
+export function connectRedis(url: string): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  redis.on('error', () => {
+    // Reported per request by the failing command; the client reconnects by itself.
+  });
+  return redis;
+}
+
+/**
+ * Resolves true once the connection is ready, or false after `timeoutMs`: an instance starts serving
+ * either way, but should not count its first requests alone because Redis was still connecting.
+ */
+export function whenRedisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const onReady = () => finish(true);
+    function finish(isReady: boolean) {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(isReady);
+    }
+    redis.once('ready', onReady);
+  });
+}
+
+export async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => redis.disconnect());
 }

@@ -46,7 +46,11 @@ export interface WorkspaceAccessRow {
 }
 
 /** The functions of the migrations that enter the tenant context themselves (see `callContextFunction`). */
-export type ContextFunction = 'rampart.session_by_token_hash' | 'rampart.api_key_authenticate';
+export type ContextFunction =
+  | 'rampart.session_by_token_hash'
+  | 'rampart.api_key_authenticate'
+  | 'rampart.rate_limits_consume'
+  | 'rampart.rate_limits_clear_expired';
 
 /**
  * Wraps an executor so that it refuses to run anything once its transaction is over. Without this, a

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { lookUpApiKey, type ApiKeyLookup } from '../api-keys/api-keys.js';
+import { lookUpApiKey, RATE_LIMIT_WINDOW_SECONDS, type ApiKeyLookup } from '../api-keys/api-keys.js';
 import { isWellFormedApiKey, type ApiKeyEnvironment } from '../api-keys/key-format.js';
 import type { ApiKeyHasher } from '../api-keys/key-hasher.js';
-import type { ApiKeyRateLimiter, RateLimitDecision } from '../api-keys/rate-limiter.js';
+import type { ApiKeyRateLimiter } from '../api-keys/rate-limiter.js';
 import { scopesAllow } from '../api-keys/scopes.js';
 import type { AccountServices } from '../auth/account-services.js';
 import { AppError } from '../server/errors.js';
@@ -15,6 +15,7 @@ import {
   type Role,
   type WorkspaceSummary,
 } from '../workspaces/index.js';
+import { rateLimitHeaders } from './route-rate-limit.js';
 import { requestOrigin } from './session-guard.js';
 
 /** A request authenticated by an API key: the key, and the member whose authority it carries. */
@@ -49,15 +50,6 @@ function invalidKey(): AppError {
   return new AppError('INVALID_API_KEY');
 }
 
-function rateLimitHeaders(rate: RateLimitDecision): Record<string, string> {
-  return {
-    'ratelimit-limit': String(rate.limit),
-    'ratelimit-remaining': String(rate.remaining),
-    'ratelimit-reset': String(rate.resetSeconds),
-    'ratelimit-policy': `${rate.limit};w=60`,
-  };
-}
-
 type DenialReason = 'revoked' | 'expired' | 'creator_not_member' | 'wrong_workspace' | 'insufficient_scope' | 'creator_role_too_low';
 
 /**
@@ -90,7 +82,7 @@ export function createApiKeyGuard(services: AccountServices, apiKeys: ApiKeyServ
     if (lookup === undefined || !lookup.workspace.isActive) throw invalidKey();
 
     const rate = await apiKeys.limiter.decide(lookup);
-    void reply.headers(rateLimitHeaders(rate));
+    void reply.headers(rateLimitHeaders(rate, RATE_LIMIT_WINDOW_SECONDS));
     if (!rate.isAllowed) {
       throw new AppError('RATE_LIMITED', {
         publicMessage: `This key may make ${rate.limit} requests a minute; retry after ${rate.resetSeconds} s.`,

@@ -3,8 +3,9 @@ import { recordAccountEvent, type AccountServices, type RequestOrigin } from '..
 import { hmacBase64Url, safeEqual } from '../crypto/tokens.js';
 import { AppError } from '../server/errors.js';
 import { cookieNames, readCookie, serializeCookie, type CookieNames } from '../sessions/cookies.js';
-import { validateSessionToken, type Session, type SessionUser } from '../sessions/sessions.js';
+import { validateSessionToken, type CountedRequest, type Session, type SessionUser } from '../sessions/sessions.js';
 import type { Permission } from '../workspaces/index.js';
+import type { RouteRateLimits } from './route-rate-limit.js';
 
 export interface AuthenticatedSession {
   user: SessionUser;
@@ -70,11 +71,13 @@ export class SessionCookies {
 }
 
 /**
- * The pre-handler of every route that needs a signed-in user: validates the session cookie (rotating
- * its token when due), and on state-changing methods requires the CSRF token. Sets `request.auth`.
+ * The `preValidation` hook of every route that needs a signed-in user: validates the session cookie
+ * (rotating its token when due), and on state-changing methods requires the CSRF token. Sets
+ * `request.auth`. Before validation, so an anonymous caller learns nothing of a route's body schema
+ * and every request is counted against its rate limit, well-formed or not.
  *
  * @example
- * app.get('/api/me', { preHandler: requireSession }, (request) => request.auth!.user);
+ * app.get('/api/me', { preValidation: requireSession }, (request) => request.auth!.user);
  */
 export type SessionGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -84,8 +87,30 @@ export type SessionGuard = (request: FastifyRequest, reply: FastifyReply) => Pro
  */
 export type BearerAuthenticator = (request: FastifyRequest, reply: FastifyReply, action: Permission) => Promise<void>;
 
-export function createSessionGuard(services: AccountServices, cookies: SessionCookies, bearer?: BearerAuthenticator): SessionGuard {
+export function createSessionGuard(
+  services: AccountServices,
+  cookies: SessionCookies,
+  options: { bearer?: BearerAuthenticator; rateLimits: RouteRateLimits },
+): SessionGuard {
+  const { bearer, rateLimits } = options;
+  // The request's rate-limit count waits for this guard (see RouteRateLimits): the user's when the
+  // credential is good, the address's when it is not, the key's own limit for an API key.
   return async function requireSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    let countedInLookup: CountedRequest | undefined;
+    try {
+      countedInLookup = await authenticate(request, reply);
+    } catch (error) {
+      if (request.isRateLimitPending) await rateLimits.countAddress(request, reply);
+      throw error;
+    }
+    if (!request.isRateLimitPending) return;
+    if (request.auth === null) rateLimits.skip(request);
+    else if (countedInLookup !== undefined) rateLimits.applySessionLookupCount(request, reply, countedInLookup);
+    else await rateLimits.countUser(request, reply, request.auth.user.id);
+  };
+
+  /** Authenticates the request; returns the rate-limit count the session lookup made, if it made one. */
+  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<CountedRequest | undefined> {
     const token = cookies.readSessionToken(request);
     if (request.headers.authorization !== undefined) {
       // One credential per request: which one would the action be attributed to, and which checked?
@@ -94,10 +119,11 @@ export function createSessionGuard(services: AccountServices, cookies: SessionCo
       if (bearer === undefined || action === undefined) {
         throw new AppError('UNAUTHENTICATED', { publicMessage: 'API keys are accepted on workspace routes only; this route needs a signed-in session.' });
       }
-      return bearer(request, reply, action);
+      await bearer(request, reply, action);
+      return undefined;
     }
     if (token === undefined || token === '') throw new AppError('UNAUTHENTICATED');
-    const result = await validateSessionToken(services.database, token, services.sessionPolicy);
+    const result = await validateSessionToken(services.database, token, services.sessionPolicy, rateLimits.countInSessionLookup(request));
     if (result.status === 'reused') {
       // Two parties hold this session: one of them stole it. It has been ended; the owner's log says why.
       await services.database.withTenant({ userId: result.userId }, (tx) =>
@@ -121,5 +147,6 @@ export function createSessionGuard(services: AccountServices, cookies: SessionCo
       }
     }
     request.auth = { user: result.user, session: result.session };
-  };
+    return result.countedRequest;
+  }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCors from '@fastify/cors';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
@@ -7,25 +8,40 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAccountServices, type BreachedPasswordCheck, type PasswordWorkQueue } from '../auth/index.js';
+import { FORM_TOKEN_KEY_PURPOSE } from '../crypto/form-token.js';
 import { deriveKey } from '../crypto/tokens.js';
 import type { Database } from '../db/database.js';
 import type { Migration } from '../db/migrate.js';
 import { apiKeyEnvironmentFor } from '../api-keys/key-format.js';
 import { ApiKeyHasher, pepperFrom } from '../api-keys/key-hasher.js';
-import { DatabaseRateLimiter, RedisRateLimiter, type ApiKeyRateLimiter } from '../api-keys/rate-limiter.js';
+import {
+  closeRedis,
+  connectRedis,
+  DatabaseRateLimiter,
+  RedisRateLimiter,
+  whenRedisReady,
+  type ApiKeyRateLimiter,
+} from '../api-keys/rate-limiter.js';
 import { createApiKeyGuard, type ApiKeyServices } from '../http/api-key-guard.js';
 import { apiKeyRoutes } from '../http/routes/api-keys.js';
 import { auditLogRoutes } from '../http/routes/audit-log.js';
 import { authRoutes } from '../http/routes/auth.js';
+import { formRoutes } from '../http/routes/forms.js';
 import { healthRoutes } from '../http/routes/health.js';
 import { securityTxtRoutes } from '../http/routes/security-txt.js';
 import { meRoutes } from '../http/routes/me.js';
 import { mfaAuthRoutes } from '../http/routes/mfa-auth.js';
 import { mfaRoutes } from '../http/routes/mfa.js';
 import { workspaceRoutes } from '../http/routes/workspaces.js';
+import { corsOptions } from '../http/cors.js';
 import { createOriginGuard } from '../http/origin-guard.js';
+import { refuseRepeatedQueryParameters } from '../http/repeated-query-parameters.js';
+import { FormGuard } from '../http/form-guard.js';
+import { RouteCounters } from '../http/rate-limit-counters.js';
+import { RouteRateLimits } from '../http/route-rate-limit.js';
 import { createSessionGuard, SessionCookies, type SessionGuard } from '../http/session-guard.js';
 import { createStepUpGuard, installStepUp, type StepUpGuard } from '../http/step-up-guard.js';
 import { collectWorkspaceRoutes, WorkspaceAccess, type WorkspaceRoute } from '../http/workspace-guard.js';
@@ -35,6 +51,7 @@ import { AppError } from './errors.js';
 import { installErrorHandling, sendProblem, toAppError } from './error-handler.js';
 import { RequestLogController } from './request-logging.js';
 import { securityHeaders } from './security-headers.js';
+import { socketAnswers } from './socket-answers.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -42,7 +59,7 @@ declare module 'fastify' {
     workspaceRoutes: readonly WorkspaceRoute[];
     /** Enters a workspace with the permission check, for routes added next to Rampart's own. */
     workspaceAccess: WorkspaceAccess;
-    /** The session guard (a pre-handler), for routes added next to Rampart's own. */
+    /** The session guard (a `preValidation` hook: authentication before the body is judged), for routes added next to Rampart's own. */
     requireSession: SessionGuard;
     /** The step-up check (a pre-handler, after `requireSession`), for sensitive routes added next to Rampart's own. */
     requireRecentAuthentication: StepUpGuard;
@@ -69,6 +86,16 @@ export interface CreateAppOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** Close the database when the app closes (the app owns it). Default true. */
   closeDatabaseOnClose?: boolean;
+  /**
+   * Count requests against the per-route limits. Default true; turn it off only where something in
+   * front of Rampart already limits every route (or in tests that make more requests than a person).
+   */
+  limitRouteRates?: boolean;
+  /**
+   * @internal For `bench/hardening.mjs` only: serves without the security headers, the origin check
+   * and the per-route limits, to measure what they cost. Never for serving anyone.
+   */
+  withoutHardening?: boolean;
 }
 
 /**
@@ -83,11 +110,14 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions): Promise<FastifyInstance> {
   const { config, database, logger } = options;
   const isHttps = options.tls !== undefined || config.publicUrl.startsWith('https:');
-  const headers = securityHeaders({ isHttps });
+  const isHardened = options.withoutHardening !== true;
+  if (!isHardened) logger.warn('serving WITHOUT security headers, origin check or rate limits (benchmark mode)');
+  const headers = isHardened ? securityHeaders({ isHttps }) : {};
   const putResponseHeaders = (request: FastifyRequest, reply: FastifyReply) => {
     void reply.headers(headers);
     void reply.header('x-request-id', request.id);
   };
+  const answers = socketAnswers({ headers, logger });
   const tlsOptions = options.tls
     ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.3' as const } }
     : {};
@@ -106,6 +136,9 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 200 },
+    // Bytes Node's parser refuses (an unknown method such as TRACK, oversized headers) never reach a
+    // hook: they get a problem with the security headers too, instead of Fastify's bare JSON.
+    clientErrorHandler: answers.clientError,
     // A URL Fastify cannot route (bad percent-encoding, an over-long parameter) fails before any hook
     // runs: answer it like every other error, headers included.
     frameworkErrors: (error, request, reply) => {
@@ -115,9 +148,11 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app);
+  app.server.on('connect', answers.connect);
   // Before any route: every workspace route must declare its action, and the list feeds the tests.
   app.decorate('workspaceRoutes', collectWorkspaceRoutes(app));
-  app.setValidatorCompiler(validatorCompiler);
+  // A query parameter given twice is refused, never read as its first or last value (parameter pollution).
+  app.setValidatorCompiler(refuseRepeatedQueryParameters(validatorCompiler));
   app.setSerializerCompiler(serializerCompiler);
   // JSON is the only body the API accepts; Fastify's default text/plain parser would let a
   // cross-site "simple" form post reach a route.
@@ -128,13 +163,39 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   // hook, no onSend: on the hot path every extra hook and promise is measurable.
   // The same hook refuses cross-site state-changing requests, before their body is read.
   const cookies = new SessionCookies({ isHttps, csrfKey: deriveKey(options.masterKey, 'rampart csrf v1') });
-  const refuseCrossSite = createOriginGuard(app, { allowedOrigins: new Set([new URL(config.publicUrl).origin]), cookies });
+  const checkOrigin = createOriginGuard(app, {
+    allowedOrigins: new Set([new URL(config.publicUrl).origin]),
+    corsOrigins: new Set(config.corsOrigins),
+    cookies,
+  });
+  const refuseCrossSite = isHardened ? checkOrigin : () => undefined;
+  // One Redis connection per instance, for every limiter that shares its counts through it.
+  const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl);
+  if (redis !== undefined) {
+    app.addHook('onReady', async () => {
+      if (!(await whenRedisReady(redis, 3_000))) {
+        logger.warn('Redis is unreachable: until it answers, each instance counts rate limits on its own');
+      }
+    });
+    app.addHook('onClose', () => closeRedis(redis));
+  }
+  const limitsRoutes = isHardened && options.limitRouteRates !== false;
+  const counters = limitsRoutes ? { shared: routeCounters(redis, database), perInstance: RouteCounters.inMemory() } : undefined;
+  const rateLimits = new RouteRateLimits(counters, {
+    defaultLimit: { max: config.rateLimitPerMinute, windowSeconds: 60 },
+    cookies,
+  });
+  rateLimits.install(app);
   let isClosing = false;
   app.addHook('onRequest', (request, reply, done) => {
     putResponseHeaders(request, reply);
-    if (!isClosing) return done(refuseCrossSite(request));
-    void reply.header('connection', 'close');
-    done(new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The server is shutting down; retry shortly.' }));
+    if (isClosing) {
+      void reply.header('connection', 'close');
+      return done(new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The server is shutting down; retry shortly.' }));
+    }
+    const crossSite = refuseCrossSite(request);
+    if (crossSite !== undefined) return done(crossSite);
+    rateLimits.onRequest.call(app, request, reply, done);
   });
   // Closing stops new connections and waits for in-flight requests. A kept-alive connection whose
   // request finishes becomes idle and would hold the shutdown open: close those as they appear.
@@ -148,6 +209,9 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     clearInterval(idleSweep);
     done();
   });
+  // CORS is off unless RAMPART_CORS_ORIGINS names origins: then only those get Access-Control-*
+  // headers. Its hook runs after the one above, so preflight answers carry the security headers too.
+  if (config.corsOrigins.length > 0) await app.register(fastifyCors, corsOptions(config.corsOrigins));
   const services = createAccountServices({
     config,
     database,
@@ -189,10 +253,11 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   await app.register(securityTxtRoutes, { config });
   app.decorateRequest('auth', null);
   app.decorateRequest('apiKey', null);
-  const apiKeys = apiKeyServices(config, options.masterKey);
-  app.addHook('onClose', () => apiKeys.limiter.close());
-  const requireSession = createSessionGuard(services, cookies, createApiKeyGuard(services, apiKeys));
-  await typed.register(authRoutes, { services, cookies, requireSession });
+  const apiKeys = apiKeyServices(config, options.masterKey, redis);
+  const requireSession = createSessionGuard(services, cookies, { bearer: createApiKeyGuard(services, apiKeys), rateLimits });
+  const formGuard = new FormGuard({ key: deriveKey(options.masterKey, FORM_TOKEN_KEY_PURPOSE), minFillSeconds: config.formMinFillSeconds });
+  await typed.register(authRoutes, { services, cookies, requireSession, formGuard });
+  await typed.register(formRoutes, { database, formGuard });
   await typed.register(meRoutes, { services, cookies, requireSession });
   await typed.register(mfaAuthRoutes, { services, cookies, requireSession });
   await typed.register(mfaRoutes, { services, requireSession });
@@ -213,13 +278,22 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
  * is derived from the master key; once one is set, the derived pepper stays among the previous ones,
  * so keys created before still verify (and are rewritten under the new pepper when used).
  */
-function apiKeyServices(config: RampartConfig, masterKey: Buffer): ApiKeyServices {
+function apiKeyServices(config: RampartConfig, masterKey: Buffer, redis: Redis | undefined): ApiKeyServices {
   const derived = pepperFrom(deriveKey(masterKey, 'rampart api-key pepper v1'));
   const { current, previous } = config.apiKeyPeppers;
   const hasher =
     current === undefined
       ? new ApiKeyHasher(derived, previous.map(pepperFrom))
       : new ApiKeyHasher(pepperFrom(current), [...previous.map(pepperFrom), derived]);
-  const limiter: ApiKeyRateLimiter = config.redisUrl === undefined ? new DatabaseRateLimiter() : RedisRateLimiter.connect(config.redisUrl);
+  const limiter: ApiKeyRateLimiter = redis === undefined ? new DatabaseRateLimiter() : new RedisRateLimiter(redis);
   return { hasher, limiter, environment: apiKeyEnvironmentFor(config.nodeEnv) };
+}
+
+/**
+ * Where the per-route counts live: Redis when configured, else the Postgres server (shared by every
+ * instance), else — on the embedded database, which one process alone may open — that process's memory.
+ */
+function routeCounters(redis: Redis | undefined, database: Database): RouteCounters {
+  if (redis !== undefined) return RouteCounters.inRedis(redis);
+  return database.kind === 'embedded' ? RouteCounters.inMemory() : RouteCounters.inPostgres(database);
 }

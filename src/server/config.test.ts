@@ -27,16 +27,28 @@ describe('parseConfig', () => {
       logLevel: 'info',
       trustProxy: false,
       tls: undefined,
+      httpRedirectPort: undefined,
       auditRetentionDays: 730,
       mail: { smtpUrl: undefined, from: 'Rampart <no-reply@127.0.0.1>' },
       hibpApiUrl: 'https://api.pwnedpasswords.com',
       stepUpMinutes: 10,
+      rateLimitPerMinute: 60,
       webauthn: { rpId: '127.0.0.1', origins: ['http://127.0.0.1:3000'] },
+      corsOrigins: [],
       redisUrl: undefined,
       apiKeyPeppers: { current: undefined, previous: [] },
       securityTxt: undefined,
       sessions: { idleTimeoutMinutes: 480, absoluteLifetimeHours: 12 },
+      formMinFillSeconds: 3,
     });
+  });
+
+  it('reads the minimum fill time of public forms, 0 to 60 seconds', () => {
+    expect(ok({ RAMPART_FORM_MIN_FILL_SECONDS: '0' }).formMinFillSeconds).toBe(0);
+    expect(ok({ RAMPART_FORM_MIN_FILL_SECONDS: '60' }).formMinFillSeconds).toBe(60);
+    for (const value of ['61', '-1', '2.5', 'soon']) {
+      expect(problems({ RAMPART_FORM_MIN_FILL_SECONDS: value })[0]).toMatch(/^RAMPART_FORM_MIN_FILL_SECONDS must be a whole number from 0 to 60/);
+    }
   });
 
   it('takes the passkey relying party from PUBLIC_URL, or from its own variables when they agree with each other', () => {
@@ -45,6 +57,7 @@ describe('parseConfig', () => {
       ok({ PUBLIC_URL: 'https://app.example.com', RAMPART_WEBAUTHN_RP_ID: 'example.com', RAMPART_WEBAUTHN_ORIGINS: 'https://app.example.com, https://admin.example.com' }).webauthn,
     ).toEqual({ rpId: 'example.com', origins: ['https://app.example.com', 'https://admin.example.com'] });
     expect(ok({ RAMPART_STEP_UP_MINUTES: '5' }).stepUpMinutes).toBe(5);
+    expect(ok({ RAMPART_RATE_LIMIT_PER_MINUTE: '600' }).rateLimitPerMinute).toBe(600);
   });
 
   it('refuses a relying party id that is not a parent of every origin, origins that are not origins, and a step-up window out of range', () => {
@@ -54,6 +67,7 @@ describe('parseConfig', () => {
     expect(problems({ RAMPART_WEBAUTHN_ORIGINS: 'https://app.example.com/path' })[0]).toMatch(/^RAMPART_WEBAUTHN_ORIGINS must be a comma-separated list of origins/);
     expect(problems({ RAMPART_WEBAUTHN_RP_ID: 'example.com', RAMPART_WEBAUTHN_ORIGINS: 'https://example.com.evil.test' })[0]).toMatch(/must be the host of/);
     expect(problems({ RAMPART_STEP_UP_MINUTES: '0' })[0]).toMatch(/^RAMPART_STEP_UP_MINUTES must be a whole number from 1 to 1440/);
+    expect(problems({ RAMPART_RATE_LIMIT_PER_MINUTE: '0' })[0]).toMatch(/^RAMPART_RATE_LIMIT_PER_MINUTE must be a whole number from 1/);
   });
 
   it('reads the security.txt contacts, expiry and policy', () => {
@@ -153,6 +167,32 @@ describe('parseConfig', () => {
     expect(problems(env).join('; ')).toContain(expected);
   });
 
+  describe('HTTP_REDIRECT_PORT', () => {
+    const tls = { TLS_CERT_FILE: 'cert.pem', TLS_KEY_FILE: 'key.pem' };
+
+    it('opens a redirect listener next to the HTTPS Rampart serves itself', () => {
+      const config = ok({ ...tls, PORT: '443', HTTP_REDIRECT_PORT: '80', PUBLIC_URL: 'https://app.example.com' });
+      expect(config.httpRedirectPort).toBe(80);
+      expect(config.tls).toEqual({ certFile: '/srv/app/cert.pem', keyFile: '/srv/app/key.pem' });
+      expect(ok({ ...tls, PORT: '0', HTTP_REDIRECT_PORT: '0' }).httpRedirectPort).toBe(0);
+      expect(ok({ ...tls, HTTP_REDIRECT_PORT: '' }).httpRedirectPort).toBeUndefined();
+      // Without PUBLIC_URL the redirect goes to the https address Rampart listens on.
+      expect(ok({ ...tls, PORT: '8443', HTTP_REDIRECT_PORT: '8080' }).publicUrl).toBe('https://127.0.0.1:8443');
+    });
+
+    it.each([
+      [{ HTTP_REDIRECT_PORT: '80' }, 'HTTP_REDIRECT_PORT needs TLS_CERT_FILE and TLS_KEY_FILE'],
+      [{ ...tls, HTTP_REDIRECT_PORT: '443', PORT: '443' }, 'HTTP_REDIRECT_PORT must differ from PORT'],
+      [{ ...tls, HTTP_REDIRECT_PORT: '3000' }, 'HTTP_REDIRECT_PORT must differ from PORT'],
+      [{ ...tls, HTTP_REDIRECT_PORT: '65536' }, 'HTTP_REDIRECT_PORT must be an integer from 0 to 65535'],
+      [{ ...tls, HTTP_REDIRECT_PORT: '-1' }, 'HTTP_REDIRECT_PORT must be an integer from 0 to 65535'],
+      [{ ...tls, HTTP_REDIRECT_PORT: '80', PUBLIC_URL: 'http://app.example.com' }, 'PUBLIC_URL must be an https:// URL when TLS_CERT_FILE and TLS_KEY_FILE are set'],
+      [{ ...tls, PUBLIC_URL: 'http://app.example.com' }, 'PUBLIC_URL must be an https:// URL when TLS_CERT_FILE and TLS_KEY_FILE are set'],
+    ])('refuses %j', (env, expected) => {
+      expect(problems(env).join('; ')).toContain(expected);
+    });
+  });
+
   it('reports every problem at once, each naming its variable', () => {
     expect(problems({ PORT: 'x', LOG_LEVEL: 'y' }).map((p) => p.split(' ')[0])).toEqual(['PORT', 'LOG_LEVEL']);
   });
@@ -210,5 +250,43 @@ describe('parseConfig', () => {
 
   it('reads a trusted hop count', () => {
     expect(ok({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+  });
+});
+
+describe('RAMPART_CORS_ORIGINS', () => {
+  it('normalises each entry to the origin a browser sends (lower case, default port dropped, punycode), once each', () => {
+    const { corsOrigins } = ok({ RAMPART_CORS_ORIGINS: ' https://App.Example.com/ ,https://app.example.com:443,http://localhost:5173,https://bücher.example:8443' });
+    expect(corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173', 'https://xn--bcher-kva.example:8443']);
+  });
+
+  it.each([
+    ['*', 'any origin (and the cookies with it)'],
+    ['null', 'what sandboxed frames and file: pages send'],
+    ['https://*.example.com', 'a wildcard subdomain'],
+    ['https://app.example.com/console', 'a path'],
+    ['https://app.example.com?x=1', 'a query'],
+    ['https://user:pass@app.example.com', 'credentials'],
+    ['app.example.com', 'no scheme'],
+    ['ftp://app.example.com', 'another scheme'],
+    ['https://app.example.com,', 'an empty entry'],
+  ])('refuses %j (%s) as a configuration problem naming the variable', (value) => {
+    expect(problems({ RAMPART_CORS_ORIGINS: value })).toEqual([expect.stringMatching(/^RAMPART_CORS_ORIGINS must be a comma-separated list of exact origins/)]);
+  });
+
+  it('allows http:// origins outside production only, loopback ones included', () => {
+    expect(ok({ NODE_ENV: 'test', RAMPART_CORS_ORIGINS: 'http://app.test:8080' }).corsOrigins).toEqual(['http://app.test:8080']);
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/rampart', RAMPART_MASTER_KEY: KEY, PUBLIC_URL: 'https://auth.example.com', SMTP_URL: 'smtp://mail' };
+    expect(ok({ ...production, RAMPART_CORS_ORIGINS: 'https://app.example.com' }).corsOrigins).toEqual(['https://app.example.com']);
+    for (const origin of ['http://app.example.com', 'http://localhost:5173', 'http://127.0.0.1:5173']) {
+      expect(problems({ ...production, RAMPART_CORS_ORIGINS: `https://app.example.com,${origin}` })).toEqual([
+        `RAMPART_CORS_ORIGINS must list only https:// origins in production (got ${origin})`,
+      ]);
+    }
+  });
+
+  it("refuses PUBLIC_URL's own origin, which is same-origin and must stay refused when a browser marks a request cross-site", () => {
+    expect(problems({ PUBLIC_URL: 'https://auth.example.com/base', RAMPART_CORS_ORIGINS: 'https://AUTH.example.com' })).toEqual([
+      "RAMPART_CORS_ORIGINS must not list PUBLIC_URL's own origin (https://auth.example.com)",
+    ]);
   });
 });

@@ -23,6 +23,8 @@ export interface RampartConfig {
   /** Which `X-Forwarded-*` headers to believe: nobody's (false), a hop count, or a list of addresses/CIDRs. */
   trustProxy: false | number | string[];
   tls: { certFile: string; keyFile: string } | undefined;
+  /** A plain-HTTP port that only redirects to PUBLIC_URL (needs `tls`); undefined: none is opened. */
+  httpRedirectPort: number | undefined;
   /** Audit events older than this are removed by `rampart audit purge` (a signed checkpoint remains). */
   auditRetentionDays: number;
   /** Outgoing email: SMTP when `smtpUrl` is set, otherwise the in-memory development outbox. */
@@ -31,6 +33,8 @@ export interface RampartConfig {
   hibpApiUrl: string;
   /** Sensitive actions need an authentication (sign-in or step-up) at most this old. */
   stepUpMinutes: number;
+  /** Requests one client may make to one route per minute, unless the route declares its own limit. */
+  rateLimitPerMinute: number;
   /** Redis for state shared by every instance (the per-key rate limit); absent: the database keeps it. */
   redisUrl: string | undefined;
   /**
@@ -40,6 +44,11 @@ export interface RampartConfig {
   apiKeyPeppers: { current: Buffer | undefined; previous: Buffer[] };
   /** Passkeys: the relying party id (a domain) and the exact origins a ceremony may come from. */
   webauthn: { rpId: string; origins: string[] };
+  /**
+   * Other origins whose pages may call the API with the user's cookies (credentialed CORS), exactly
+   * as a browser writes them in `Origin`. Empty: CORS is off and no page of another origin can.
+   */
+  corsOrigins: string[];
   /**
    * What `/.well-known/security.txt` (RFC 9116) says: where to report a vulnerability, until when the
    * file is to be trusted, and the disclosure policy. Undefined: no file is served.
@@ -51,6 +60,8 @@ export interface RampartConfig {
     /** A session ends this long after sign-in, however active. */
     absoluteLifetimeHours: number;
   };
+  /** A public form submitted sooner than this after it was shown is dropped as a bot's (0: no minimum). */
+  formMinFillSeconds: number;
 }
 
 export type ConfigResult = { ok: true; config: RampartConfig } | { ok: false; problems: string[] };
@@ -146,6 +157,37 @@ const isoDateTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date and time, such as 2027-06-30T00:00:00Z' })
   .transform((value) => new Date(value));
 
+const CORS_ORIGINS_HELP =
+  'must be a comma-separated list of exact origins such as https://app.example.com (scheme, host and port; no path; "*", "null" and wildcards are refused)';
+
+/** An http(s) origin with nothing after it, as a browser serialises it in `Origin`; undefined otherwise. */
+function exactOrigin(entry: string): string | undefined {
+  if (entry.includes('*') || !URL.canParse(entry)) return undefined;
+  const url = new URL(entry);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return undefined;
+  return url.origin;
+}
+
+/**
+ * RAMPART_CORS_ORIGINS, normalised (lower-case host, default port dropped, IDN in punycode) so that
+ * the request-time check is an exact string lookup. A credentialed CORS grant must name every origin
+ * it trusts: `*` would be refused by browsers with cookies anyway, `null` is what sandboxed frames and
+ * `file:` pages send (anyone can produce it), and a wildcard would trust every future subdomain.
+ */
+const corsOriginList = z.string().transform((value, context) => {
+  const origins = new Set<string>();
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const origin = exactOrigin(entry);
+    if (origin === undefined) {
+      context.addIssue({ code: 'custom', message: `${CORS_ORIGINS_HELP} (got ${JSON.stringify(entry)})` });
+      return z.NEVER;
+    }
+    origins.add(origin);
+  }
+  return [...origins];
+});
+
 const booleanFlag = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
 
 const TRUST_PROXY_HELP = 'must be a hop count (1, 2, …) or a comma-separated list of IP addresses or CIDR ranges';
@@ -210,10 +252,14 @@ const environmentSchema = z.object({
   RAMPART_SESSION_IDLE_MINUTES: optionalVar(wholeNumber(5, 10_080)),
   RAMPART_SESSION_LIFETIME_HOURS: optionalVar(wholeNumber(1, 2_160)),
   RAMPART_STEP_UP_MINUTES: optionalVar(wholeNumber(1, 1_440)),
+  RAMPART_FORM_MIN_FILL_SECONDS: optionalVar(wholeNumber(0, 60)),
+  RAMPART_RATE_LIMIT_PER_MINUTE: optionalVar(wholeNumber(1, 100_000)),
   RAMPART_WEBAUTHN_RP_ID: optionalVar(host),
   RAMPART_WEBAUTHN_ORIGINS: optionalVar(z.string()),
+  RAMPART_CORS_ORIGINS: optionalVar(corsOriginList),
   TLS_CERT_FILE: optionalVar(z.string()),
   TLS_KEY_FILE: optionalVar(z.string()),
+  HTTP_REDIRECT_PORT: optionalVar(port),
   REDIS_URL: optionalVar(redisUrl),
   RAMPART_API_KEY_PEPPER: optionalVar(masterKey),
   RAMPART_API_KEY_PREVIOUS_PEPPERS: optionalVar(pepperList),
@@ -263,11 +309,30 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   if (isProduction && vars.PUBLIC_URL !== undefined && !vars.PUBLIC_URL.startsWith('https://')) {
     problems.push('PUBLIC_URL must be an https:// URL in production');
   }
+  // Even a loopback origin: in production it would hand the user's session to any program that
+  // listens on that port of the user's own machine.
+  const plainHttpCorsOrigin = vars.RAMPART_CORS_ORIGINS?.find((origin) => origin.startsWith('http://'));
+  if (isProduction && plainHttpCorsOrigin !== undefined) {
+    problems.push(`RAMPART_CORS_ORIGINS must list only https:// origins in production (got ${plainHttpCorsOrigin})`);
+  }
   if (isProduction && vars.SMTP_URL === undefined) {
     problems.push('SMTP_URL is required in production (verification and password reset links are sent by email)');
   }
   if ((vars.TLS_CERT_FILE === undefined) !== (vars.TLS_KEY_FILE === undefined)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  const servesTls = vars.TLS_CERT_FILE !== undefined || vars.TLS_KEY_FILE !== undefined;
+  // Rampart then answers only https: an http PUBLIC_URL would name an address that does not work,
+  // fail the Origin check of every browser request, and lose the Secure cookies.
+  if (servesTls && vars.PUBLIC_URL !== undefined && !vars.PUBLIC_URL.startsWith('https://')) {
+    problems.push('PUBLIC_URL must be an https:// URL when TLS_CERT_FILE and TLS_KEY_FILE are set');
+  }
+  if (vars.HTTP_REDIRECT_PORT !== undefined && !servesTls) {
+    problems.push('HTTP_REDIRECT_PORT needs TLS_CERT_FILE and TLS_KEY_FILE: it redirects to the HTTPS that Rampart serves itself');
+  }
+  // Port 0 asks the system for a free port, so both may say 0.
+  if (vars.HTTP_REDIRECT_PORT !== undefined && vars.HTTP_REDIRECT_PORT !== 0 && vars.HTTP_REDIRECT_PORT === port) {
+    problems.push('HTTP_REDIRECT_PORT must differ from PORT');
   }
   // RFC 9116 requires Expires: a contact published without it would be trusted forever.
   if ((vars.RAMPART_SECURITY_CONTACTS === undefined) !== (vars.RAMPART_SECURITY_TXT_EXPIRES === undefined)) {
@@ -288,6 +353,12 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
   const publicUrl = vars.PUBLIC_URL ?? defaultPublicUrl;
   const webauthn = webauthnSettings(publicUrl, vars.RAMPART_WEBAUTHN_RP_ID, vars.RAMPART_WEBAUTHN_ORIGINS);
   if (!webauthn.ok) return { ok: false, problems: [webauthn.problem] };
+  const corsOrigins = vars.RAMPART_CORS_ORIGINS ?? [];
+  // Rampart's own pages are same-origin and need no CORS; listing their origin would also let a
+  // request the browser marks cross-site pass the CSRF origin check by naming it.
+  if (corsOrigins.includes(new URL(publicUrl).origin)) {
+    return { ok: false, problems: [`RAMPART_CORS_ORIGINS must not list PUBLIC_URL's own origin (${new URL(publicUrl).origin})`] };
+  }
 
   return {
     ok: true,
@@ -305,6 +376,7 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       logLevel: vars.LOG_LEVEL ?? 'info',
       trustProxy: vars.TRUST_PROXY ?? false,
       tls,
+      httpRedirectPort: vars.HTTP_REDIRECT_PORT,
       // Two years: what the seeds promise for their audit logs.
       auditRetentionDays: vars.RAMPART_AUDIT_RETENTION_DAYS ?? 730,
       mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM ?? `Rampart <no-reply@${new URL(publicUrl).hostname}>` },
@@ -312,7 +384,9 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
       // Ten minutes: long enough to finish what the re-authentication was for, short enough that a
       // session left open is not a standing licence to change the account's factors.
       stepUpMinutes: vars.RAMPART_STEP_UP_MINUTES ?? 10,
+      rateLimitPerMinute: vars.RAMPART_RATE_LIMIT_PER_MINUTE ?? 60,
       webauthn: { rpId: webauthn.rpId, origins: webauthn.origins },
+      corsOrigins,
       redisUrl: vars.REDIS_URL,
       apiKeyPeppers: { current: vars.RAMPART_API_KEY_PEPPER, previous: vars.RAMPART_API_KEY_PREVIOUS_PEPPERS ?? [] },
       securityTxt:
@@ -324,6 +398,8 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
         idleTimeoutMinutes: vars.RAMPART_SESSION_IDLE_MINUTES ?? 480,
         absoluteLifetimeHours: vars.RAMPART_SESSION_LIFETIME_HOURS ?? 12,
       },
+      // Three seconds: no person types an email address and a password faster; many bots post at once.
+      formMinFillSeconds: vars.RAMPART_FORM_MIN_FILL_SECONDS ?? 3,
     },
   };
 }

@@ -5,6 +5,14 @@ import { AppError, toProblemDetails } from './errors.js';
 
 const METHODS: readonly HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
+const CATCH_ALL_URLS: ReadonlySet<string> = new Set(['*', '/*']);
+
+/**
+ * Over a socket Node hands CONNECT to the server's `connect` event (see socket-answers.ts), never to
+ * the router; this says the same to one that reaches the router anyway (`app.inject`, a wrapper).
+ */
+export const CONNECT_REFUSAL = 'Rampart is not a proxy: CONNECT opens no tunnel.';
+
 /** Fastify's own client errors, mapped to our stable codes. */
 const FASTIFY_ERROR_CODES: Record<string, AppError['code']> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
@@ -68,6 +76,8 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
 export function installErrorHandling(app: FastifyInstance): void {
   const knownRoutes = FindMyWay();
   app.addHook('onRoute', (route) => {
+    // A catch-all (the CORS preflight's `OPTIONS *`) says nothing about which methods a path has.
+    if (CATCH_ALL_URLS.has(route.url)) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (METHODS.includes(method as HTTPMethod) && !knownRoutes.hasRoute(method as HTTPMethod, route.url)) {
@@ -91,9 +101,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     const path = request.url.split('?', 1)[0] ?? '/';
     const allowed = METHODS.filter((method) => knownRoutes.find(method, path) !== null);
     const error =
-      allowed.length > 0
-        ? new AppError('METHOD_NOT_ALLOWED', { headers: { allow: allowed.join(', ') } })
-        : new AppError('NOT_FOUND');
+      request.method === 'CONNECT'
+        ? new AppError('METHOD_NOT_IMPLEMENTED', { publicMessage: CONNECT_REFUSAL })
+        : allowed.length > 0
+          ? new AppError('METHOD_NOT_ALLOWED', { headers: { allow: allowed.join(', ') } })
+          : new AppError('NOT_FOUND');
     return sendProblem(reply, request, error);
   });
 }

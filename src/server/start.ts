@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { APP_ROLE, openDatabase, type Database } from '../db/database.js';
 import { applyMigrations, loadMigrations, type Migration } from '../db/migrate.js';
 import { findSchemaViolations } from '../db/schema-check.js';
-import { createApp } from './app.js';
+import { createApp, type CreateAppOptions } from './app.js';
 import { hostForUrl, isLoopbackHost, type RampartConfig } from './config.js';
 import { errorMessage } from './errors.js';
+import { createHttpsRedirectServer } from './https-redirect.js';
 import { resolveMasterKey } from './secrets.js';
 
 /** A failure that stops start-up; its message is one line naming what to fix. */
@@ -59,11 +61,38 @@ async function readTls(config: RampartConfig): Promise<{ cert: Buffer; key: Buff
   return { cert: await read(config.tls.certFile, 'TLS_CERT_FILE'), key: await read(config.tls.keyFile, 'TLS_KEY_FILE') };
 }
 
+/** Resolves with the port once the server listens; a failure (EADDRINUSE, EACCES) rejects instead. */
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+/** Closes the redirect listener, if it was ever opened, and calls `done` once it has. */
+function closeRedirectServer(server: Server, done: () => void): void {
+  if (!server.listening) return done();
+  server.close(() => done());
+  // A redirect is answered at once: cutting a connection loses nothing, while waiting for an idle or
+  // slow client would hold up the shutdown.
+  server.closeAllConnections();
+}
+
 /**
  * Everything `rampart start` does before serving: secrets, database, migrations, the schema check,
- * the app, and listening. On any failure what was opened is closed again — nothing is half-started.
+ * the app, and listening — on PORT, and on HTTP_REDIRECT_PORT when set (closed with the app). On any
+ * failure what was opened is closed again — nothing is half-started.
  */
-export async function startServer(config: RampartConfig, logger: Logger): Promise<{ app: FastifyInstance; url: string }> {
+export async function startServer(
+  config: RampartConfig,
+  logger: Logger,
+  /** @internal For `bench/hardening.mjs`: parts of the hardening stack left out (see `CreateAppOptions`). */
+  appOptions: Pick<CreateAppOptions, 'withoutHardening' | 'limitRouteRates'> = {},
+): Promise<{ app: FastifyInstance; url: string; httpRedirectUrl: string | undefined }> {
   const tls = await readTls(config);
   const masterKey = await resolveMasterKey(config);
   if (masterKey.source === 'generated') {
@@ -84,10 +113,22 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
 
   const database = await openConfiguredDatabase(config, logger);
   let app: FastifyInstance | undefined;
+  let httpRedirectUrl: string | undefined;
   try {
     const migrations = await migrateDatabase(database, logger);
-    app = await createApp({ config, database, migrations, logger, masterKey: masterKey.key, ...(tls ? { tls } : {}) });
+    app = await createApp({ ...appOptions, config, database, migrations, logger, masterKey: masterKey.key, ...(tls ? { tls } : {}) });
+    const redirect =
+      config.httpRedirectPort === undefined
+        ? undefined
+        : { port: config.httpRedirectPort, server: createHttpsRedirectServer({ publicUrl: config.publicUrl }) };
+    // Registered before listening (Fastify takes no hooks afterwards), so that a failure below
+    // closes it along with the app.
+    if (redirect) app.addHook('onClose', (_instance, done) => closeRedirectServer(redirect.server, done));
     await app.listen({ port: config.port, host: config.host });
+    if (redirect) {
+      const redirectPort = await listenOn(redirect.server, redirect.port, config.host);
+      httpRedirectUrl = `http://${hostForUrl(config.host)}:${redirectPort}`;
+    }
   } catch (error) {
     if (app) await app.close();
     else await database.close();
@@ -97,5 +138,8 @@ export async function startServer(config: RampartConfig, logger: Logger): Promis
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `${tls ? 'https' : 'http'}://${hostForUrl(config.host)}:${port}`;
   logger.info({ url, publicUrl: config.publicUrl }, `Rampart is listening on ${url}`);
-  return { app, url };
+  if (httpRedirectUrl !== undefined) {
+    logger.info({ url: httpRedirectUrl, publicUrl: config.publicUrl }, `redirecting plain HTTP on ${httpRedirectUrl} to ${config.publicUrl}`);
+  }
+  return { app, url, httpRedirectUrl };
 }

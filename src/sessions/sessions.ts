@@ -51,8 +51,16 @@ export interface Session {
   expiresAt: Date;
 }
 
+/** A request counted against the session's user by the validating statement (see `validateSessionToken`). */
+export interface CountedRequest {
+  /** Requests counted in the current window, this one included. */
+  points: number;
+  /** When the window ends, in milliseconds since the epoch (by the database's clock). */
+  windowEndsAtMs: number;
+}
+
 export type SessionValidation =
-  | { status: 'valid'; user: SessionUser; session: Session; rotatedToken?: string }
+  | { status: 'valid'; user: SessionUser; session: Session; rotatedToken?: string; countedRequest?: CountedRequest }
   /** Unknown, malformed, signed out, or ended by "sign out everywhere". */
   | { status: 'invalid' }
   | { status: 'expired' }
@@ -77,6 +85,8 @@ interface SessionRow {
   name: string;
   email_verified_at: Date | null;
   user_created_at: Date;
+  rate_points: number | null;
+  rate_expire: number | null;
 }
 
 /** A client-chosen header as Postgres can store it: well-formed, no NUL, at most 512 characters. */
@@ -159,6 +169,11 @@ export async function validateSessionToken(
   database: Database,
   token: string,
   policy: SessionPolicy,
+  /**
+   * Count this request against the session's user in the same statement (the per-route limit kept
+   * in Postgres): the route as `METHOD /pattern` and the limit's window.
+   */
+  countRequest?: { route: string; windowMs: number },
 ): Promise<SessionValidation> {
   if (!isTokenShaped(token)) return { status: 'invalid' };
   const tokenHash = hashToken(token);
@@ -170,6 +185,8 @@ export async function validateSessionToken(
     policy.rotationIntervalSeconds,
     policy.rotationGraceSeconds,
     policy.lastSeenWriteIntervalSeconds,
+    countRequest?.route ?? null,
+    countRequest?.windowMs ?? null,
   ]);
   if (row === undefined) return { status: 'invalid' };
   const write = dueWrite(row);
@@ -220,6 +237,9 @@ function validSession(row: SessionRow, rotatedToken?: string): SessionValidation
   return {
     status: 'valid',
     ...(rotatedToken === undefined ? {} : { rotatedToken }),
+    ...(row.rate_points === null || row.rate_expire === null
+      ? {}
+      : { countedRequest: { points: row.rate_points, windowEndsAtMs: Number(row.rate_expire) } }),
     user: {
       id: row.user_id,
       email: row.email,

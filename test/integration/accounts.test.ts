@@ -8,6 +8,7 @@ import {
   SAME_ORIGIN,
   setCookies,
   signInRequest,
+  signUpRequest,
   strongPassword,
   tokenFromOutbox,
   uniqueEmail,
@@ -21,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const signUp = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  t.app.inject({ method: 'POST', url: '/api/auth/sign-up', payload, headers: { ...SAME_ORIGIN, ...headers } });
+  signUpRequest(t.app, payload, headers);
 
 async function accountEvents(userId: string): Promise<string[]> {
   const { rows } = await t.testDatabase.database.transactionAsOwner((tx) =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { signInRequest, strongPassword, uniqueEmail, SAME_ORIGIN } from '../fixtures/accounts.js';
+import { forgotPasswordRequest, signInRequest, signUpRequest, strongPassword, uniqueEmail } from '../fixtures/accounts.js';
 import { extractLinks, startSmtpServer, type TestSmtpServer } from '../fixtures/smtp-server.js';
 
 let smtp: TestSmtpServer;
@@ -29,7 +29,7 @@ describe('account emails over SMTP', () => {
   it('delivers a verification mail whose link verifies the address, and a reset mail whose link resets the password', async () => {
     const email = uniqueEmail('smtp');
     const password = strongPassword();
-    await t.app.inject({ method: 'POST', url: '/api/auth/sign-up', headers: SAME_ORIGIN, payload: { email, password, name: 'Smtp User' } });
+    await signUpRequest(t.app, { email, password, name: 'Smtp User' });
     const verification = await smtp.waitForMail((mail) => mail.envelopeTo.includes(email));
     expect(verification.from).toContain('accounts@rampart.test');
     expect(verification.text).not.toContain(password);
@@ -42,7 +42,7 @@ describe('account emails over SMTP', () => {
     });
     expect(verified.json()).toEqual({ status: 'verified' });
 
-    await t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email } });
+    await forgotPasswordRequest(t.app, email);
     const resetMail = await smtp.waitForMail((mail) => mail.envelopeTo.includes(email) && mail.text.includes('/reset-password'));
     const resetLink = linkTo(resetMail, '/reset-password');
     const newPassword = strongPassword();

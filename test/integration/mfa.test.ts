@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { browserFrom, createVerifiedUser, signInRequest, strongPassword, tokenFromOutbox, waitFor } from '../fixtures/accounts.js';
+import { browserFrom, createVerifiedUser, forgotPasswordRequest, signInRequest, strongPassword, tokenFromOutbox, waitFor } from '../fixtures/accounts.js';
 import { accountAuditActions, ageAuthentication, awayFromStepBoundary, enrolTotp, passwordStep, secondStep, totpCode } from '../fixtures/mfa.js';
 import { createWorkspaceAs, inviteAndJoin, problemCode } from '../fixtures/workspaces.js';
 
@@ -115,7 +115,7 @@ describe('two-step sign-in', () => {
     const user = await createVerifiedUser(t);
     const { secret } = await enrolTotp(t, user.browser);
     const pending = await passwordStep(t, user.email, user.password);
-    await t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email: user.email } });
+    await forgotPasswordRequest(t.app, user.email);
     const resetToken = await waitFor(() => tokenFromOutbox(t, user.email, '/reset-password'));
     const password = strongPassword();
     expect((await t.app.inject({ method: 'POST', url: '/api/auth/password/reset', payload: { token: resetToken, password } })).statusCode).toBe(204);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { createVerifiedUser, signInRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor } from '../fixtures/accounts.js';
+import { createVerifiedUser, forgotPasswordRequest, signInRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor } from '../fixtures/accounts.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -8,8 +8,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const forgot = (email: string, headers: Record<string, string> = {}) =>
-  t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email }, headers });
+const forgot = (email: string, headers: Record<string, string> = {}) => forgotPasswordRequest(t.app, email, headers);
 const reset = (token: string, password: string) =>
   t.app.inject({ method: 'POST', url: '/api/auth/password/reset', payload: { token, password } });
 

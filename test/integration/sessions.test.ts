@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/crypto/tokens.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { browserFrom, createVerifiedUser, setCookies, signInRequest, strongPassword, type Browser, SAME_ORIGIN } from '../fixtures/accounts.js';
+import { browserFrom, createVerifiedUser, setCookies, signInRequest, signUpRequest, strongPassword, type Browser, SAME_ORIGIN } from '../fixtures/accounts.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -56,7 +56,7 @@ describe('session cookies', () => {
     try {
       const email = `secure.${Date.now()}@example.com`;
       const password = strongPassword();
-      await secure.app.inject({ method: 'POST', url: '/api/auth/sign-up', headers: SAME_ORIGIN, payload: { email, password, name: 'Secure' } });
+      await signUpRequest(secure.app, { email, password, name: 'Secure' });
       const cookies = setCookies(await signInRequest(secure.app, email, password));
       expect(cookies.get('__Host-rampart_session')?.attributes).toEqual(
         expect.arrayContaining(['Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax']),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/index.js';
 import { setPlatformAdmin } from '../../src/cli/admin.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { browserFrom, createVerifiedUser, signInRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor, type Browser, SAME_ORIGIN } from '../fixtures/accounts.js';
+import { browserFrom, createVerifiedUser, signInRequest, signUpRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor, type Browser } from '../fixtures/accounts.js';
 import { createWorkspaceAs, inviteAndJoin, problemCode, workspaceAuditActions } from '../fixtures/workspaces.js';
 
 type User = Awaited<ReturnType<typeof createVerifiedUser>>;
@@ -64,7 +64,7 @@ describe('workspaces', () => {
   it('refuses a user whose email is not verified with 403 EMAIL_NOT_VERIFIED, creating nothing', async () => {
     const email = uniqueEmail('unverified');
     const password = strongPassword();
-    await t.app.inject({ method: 'POST', url: '/api/auth/sign-up', headers: SAME_ORIGIN, payload: { email, password, name: 'New' } });
+    await signUpRequest(t.app, { email, password, name: 'New' });
     const browser = browserFrom(await signInRequest(t.app, email, password));
     const before = await countRows('workspaces');
     const response = await as(browser, 'POST', '/api/workspaces', { name: 'Mine' });
@@ -261,7 +261,7 @@ describe('invitations', () => {
 
     const email = uniqueEmail('unverified');
     const password = strongPassword();
-    await t.app.inject({ method: 'POST', url: '/api/auth/sign-up', headers: SAME_ORIGIN, payload: { email, password, name: 'New' } });
+    await signUpRequest(t.app, { email, password, name: 'New' });
     const unverified = browserFrom(await signInRequest(t.app, email, password));
     await as(owner.browser, 'POST', url, { email, role: 'member' });
     const unverifiedToken = await waitFor(() => tokenFromOutbox(t, email, '/invitations/accept'));

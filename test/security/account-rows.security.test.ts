@@ -81,6 +81,8 @@ describe('account rows under row-level security', () => {
         3600,
         60,
         300,
+        null,
+        null,
       ]);
     const found = await lookUp(hashToken(alice.browser.sessionToken));
     expect(found.map((row) => [row.user_id, row.email])).toEqual([[alice.userId, alice.email]]);

@@ -9,7 +9,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { createVerifiedUser, SAME_ORIGIN, setCookies, strongPassword, uniqueEmail } from '../fixtures/accounts.js';
+import { createVerifiedUser, fetchFormToken, forgotPasswordRequest, SAME_ORIGIN, setCookies, strongPassword, uniqueEmail } from '../fixtures/accounts.js';
 
 let t: TestApp;
 let consoleOrigin: string;
@@ -130,7 +130,8 @@ describe('starting a session', () => {
       method: 'POST',
       url: '/api/auth/sign-up',
       headers: { 'sec-fetch-site': 'cross-site' },
-      payload: { email, password: strongPassword(), name: 'Planted' },
+      // A valid form token: the origin check alone refuses it.
+      payload: { email, password: strongPassword(), name: 'Planted', formToken: await fetchFormToken(t.app, 'sign-up') },
     });
     expectRefused(response);
     expect(t.outbox.messages().some((message) => message.to === email)).toBe(false);
@@ -150,7 +151,7 @@ describe('starting a session', () => {
 
 describe('requests that carry no ambient credential', () => {
   it('leaves a public request without a session alone (a password-reset request needs no origin)', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email: uniqueEmail('forgot') } });
+    const response = await forgotPasswordRequest(t.app, uniqueEmail('forgot'));
     expect(response.statusCode, response.body).toBe(202);
   });
 });

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
 import { totpSecretBase32 } from '../../src/mfa/totp.js';
-import { browserFrom, signInRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor, SAME_ORIGIN } from '../fixtures/accounts.js';
+import { browserFrom, forgotPasswordRequest, signInRequest, signUpRequest, strongPassword, tokenFromOutbox, uniqueEmail, waitFor } from '../fixtures/accounts.js';
 import { awayFromStepBoundary, enrolTotp, passwordStep, secondStep } from '../fixtures/mfa.js';
 
 let t: TestApp;
@@ -38,7 +38,7 @@ describe('a full account cycle leaves no usable secret in the database', () => {
     const firstPassword = strongPassword();
     secrets.push(firstPassword);
 
-    await t.app.inject({ method: 'POST', url: '/api/auth/sign-up', headers: SAME_ORIGIN, payload: { email, password: firstPassword, name: 'Leak' } });
+    await signUpRequest(t.app, { email, password: firstPassword, name: 'Leak' });
     const verificationToken = await waitFor(() => tokenFromOutbox(t, email, '/verify-email'));
     secrets.push(verificationToken);
     await t.app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: verificationToken } });
@@ -46,7 +46,7 @@ describe('a full account cycle leaves no usable secret in the database', () => {
     const first = browserFrom(await signInRequest(t.app, email, firstPassword));
     secrets.push(first.sessionToken, first.csrfToken);
 
-    await t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email } });
+    await forgotPasswordRequest(t.app, email);
     const resetToken = await waitFor(() => tokenFromOutbox(t, email, '/reset-password'));
     secrets.push(resetToken);
     const resetPassword = strongPassword();
@@ -77,7 +77,7 @@ describe('a full account cycle leaves no usable secret in the database', () => {
     const inviteeEmail = uniqueEmail('leak-invitee');
     const inviteePassword = strongPassword();
     secrets.push(inviteePassword);
-    await t.app.inject({ method: 'POST', url: '/api/auth/sign-up', headers: SAME_ORIGIN, payload: { email: inviteeEmail, password: inviteePassword, name: 'Invitee' } });
+    await signUpRequest(t.app, { email: inviteeEmail, password: inviteePassword, name: 'Invitee' });
     const inviteeVerification = await waitFor(() => tokenFromOutbox(t, inviteeEmail, '/verify-email'));
     secrets.push(inviteeVerification);
     await t.app.inject({ method: 'POST', url: '/api/auth/verify-email', payload: { token: inviteeVerification } });

@@ -24,7 +24,7 @@ let workspaceId: string;
 let operations: OpenApiOperation[];
 
 beforeAll(async () => {
-  t = await createTestApp({ env: { PUBLIC_URL: 'https://auth.example.com' } });
+  t = await createTestApp({ limitRouteRates: true, env: { PUBLIC_URL: 'https://auth.example.com' } });
   owner = (await createVerifiedUser(t)).browser;
   workspaceId = await createWorkspaceAs(t, owner);
   operations = (await openApiOperations(t)).sort((a, b) => Number(SENT_LAST.has(`${a.method} ${a.path}`)) - Number(SENT_LAST.has(`${b.method} ${b.path}`)));
@@ -37,6 +37,12 @@ function expectSecurityHeaders(response: LightMyRequestResponse, label: string) 
   expect(response.headers['x-request-id'], `${label}: request id`).toMatch(/^[0-9a-f-]{36}$/);
   expect(response.headers['x-powered-by'], `${label}: banner`).toBeUndefined();
   expect(response.headers.server, `${label}: banner`).toBeUndefined();
+}
+
+/** Every route counts its requests: a route added later without a limit fails here. */
+function expectRateLimited(response: LightMyRequestResponse, label: string) {
+  expect(response.headers['ratelimit-limit'] ?? '', `${label}: RateLimit-Limit`).toMatch(/^\d+$/);
+  expect(response.headers['ratelimit-policy'] ?? '', `${label}: RateLimit-Policy`).toMatch(/^\d+;w=\d+$/);
 }
 
 /** The OpenAPI path with its parameters filled in: the owner's workspace for `{ws}`, a fresh id for the rest. */
@@ -55,6 +61,8 @@ describe('every route of the OpenAPI document', () => {
       const response = await t.app.inject({ method: method as 'GET', url: concretePath(path), ...(hasBody ? { payload: {} } : {}) });
       expect(response.statusCode, `${method} ${path}`).toBeLessThan(500);
       expectSecurityHeaders(response, `${method} ${path} → ${response.statusCode}`);
+      // A cross-site request is refused before anything else, and is not counted: it costs nothing.
+      if (response.json<{ code?: string }>().code !== 'CROSS_SITE_REQUEST') expectRateLimited(response, `${method} ${path} → ${response.statusCode}`);
     }
   });
 
@@ -65,6 +73,8 @@ describe('every route of the OpenAPI document', () => {
       statuses.add(response.statusCode);
       expect(response.statusCode, `${method} ${path}`).toBeLessThan(500);
       expectSecurityHeaders(response, `${method} ${path} → ${response.statusCode}`);
+      // A member is counted per route too, valid body or not (a signed-in flood is still a flood).
+      expectRateLimited(response, `${method} ${path} → ${response.statusCode}`);
     }
     // The walk met successes and refusals alike, not one kind of answer.
     expect([...statuses].some((status) => status < 300)).toBe(true);

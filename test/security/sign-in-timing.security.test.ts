@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
-import { createVerifiedUser, signInRequest, strongPassword, uniqueEmail, SAME_ORIGIN } from '../fixtures/accounts.js';
+import { createVerifiedUser, fetchFormToken, signInRequest, strongPassword, uniqueEmail, SAME_ORIGIN } from '../fixtures/accounts.js';
 
 /** Lets work done after a response (emails, audit writes) finish before the next measurement. */
 const afterResponseWork = () => new Promise((resolve) => setTimeout(resolve, 25));
@@ -65,12 +65,13 @@ describe('sign-up timing', () => {
     const fresh: number[] = [];
     const existing: number[] = [];
     const time = async (email: string) => {
+      const formToken = await fetchFormToken(t.app, 'sign-up');
       const started = performance.now();
       const response = await t.app.inject({
         method: 'POST',
         url: '/api/auth/sign-up',
         headers: SAME_ORIGIN,
-        payload: { email, password: strongPassword(), name: 'Timing' },
+        payload: { email, password: strongPassword(), name: 'Timing', formToken },
       });
       const elapsed = performance.now() - started;
       expect(response.statusCode).toBe(202);

@@ -93,7 +93,7 @@ function toKeyBody(key: ApiKeySummary): z.infer<typeof keySchema> {
  * the creation's answer and nowhere else, ever.
  */
 export const apiKeyRoutes: FastifyPluginAsyncZod<ApiKeyRoutesOptions> = async (app, { services, apiKeys, requireSession, access }) => {
-  app.addHook('preHandler', requireSession);
+  app.addHook('preValidation', requireSession);
   const { auditLog } = services;
 
   app.get(

@@ -90,7 +90,7 @@ const EXPORT_CONTENT_TYPES = { jsonl: 'application/jsonl; charset=utf-8', csv: '
  * permission table says; reading is not itself recorded, exporting is, in the export's transaction.
  */
 export const auditLogRoutes: FastifyPluginAsyncZod<AuditLogRoutesOptions> = async (app, { services, requireSession, access }) => {
-  app.addHook('preHandler', requireSession);
+  app.addHook('preValidation', requireSession);
   const { auditLog } = services;
 
   app.get(

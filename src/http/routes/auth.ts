@@ -17,6 +17,7 @@ import {
   tooManyAttempts,
   userSchema,
 } from '../schemas.js';
+import { formProtectionFields, type FormGuard } from '../form-guard.js';
 import { refuseWhenPasswordWorkIsFull } from '../password-work-guard.js';
 import { requestOrigin, type SessionCookies, type SessionGuard } from '../session-guard.js';
 import { webauthnOptionsBody, webauthnOptionsSchema } from '../webauthn-schemas.js';
@@ -38,6 +39,7 @@ export interface AuthRoutesOptions {
   services: AccountServices;
   cookies: SessionCookies;
   requireSession: SessionGuard;
+  formGuard: FormGuard;
 }
 
 const acceptedBody = z.object({ status: z.literal('accepted'), message: z.string() });
@@ -51,12 +53,14 @@ const RESET_ACCEPTED = {
 };
 
 /** `/api/auth/*`: sign-up, email verification, sign-in, sign-out and password reset. */
-export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { services, cookies, requireSession }) => {
+export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, { services, cookies, requireSession, formGuard }) => {
   const passwordWorkGuard = refuseWhenPasswordWorkIsFull(services.passwordWork);
 
   app.post(
     '/api/auth/sign-up',
     {
+      // Accounts are made rarely: a burst from one address is a script.
+      config: { rateLimit: { max: 20, windowSeconds: 3600 } },
       onRequest: passwordWorkGuard,
       schema: {
         tags: ['accounts'],
@@ -65,12 +69,16 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
           email: emailSchema,
           password: passwordSchema,
           name: nameSchema,
+          ...formProtectionFields,
         }),
         response: { 202: acceptedBody },
       },
     },
     async (request, reply) => {
-      const verdict = await signUp(services, request.body, requestOrigin(request));
+      // Before any password work: a bot's sign-up costs no hash and creates nothing.
+      if (!formGuard.admit(request.log, 'sign-up', request.body)) return reply.code(202).send(SIGN_UP_ACCEPTED);
+      const { email, password, name } = request.body;
+      const verdict = await signUp(services, { email, password, name }, requestOrigin(request));
       if (!verdict.ok) throw passwordProblem(verdict.reason);
       return reply.code(202).send(SIGN_UP_ACCEPTED);
     },
@@ -79,6 +87,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
   app.post(
     '/api/auth/verify-email',
     {
+      config: { rateLimit: { max: 20, windowSeconds: 60 } },
       schema: {
         tags: ['accounts'],
         summary: 'Verify an email address with the token of its link',
@@ -96,6 +105,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
   app.post(
     '/api/auth/sign-in',
     {
+      // Beside the failed-sign-in limits per account and per (account, address): a cap per address.
+      config: { rateLimit: { max: 20, windowSeconds: 60 } },
       onRequest: passwordWorkGuard,
       schema: {
         tags: ['accounts'],
@@ -116,7 +127,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
 
   app.post(
     '/api/auth/sign-out',
-    { preHandler: requireSession, schema: { tags: ['accounts'], summary: 'End the current session' } },
+    { preValidation: requireSession, schema: { tags: ['accounts'], summary: 'End the current session' } },
     async (request, reply) => {
       const { user, session } = request.auth!;
       await services.database.withTenant({ userId: user.id }, async (tx) => {
@@ -136,15 +147,19 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
   app.post(
     '/api/auth/password/forgot',
     {
+      // Each accepted request may send an email: few per address, so Rampart cannot be used to spam.
+      config: { rateLimit: { max: 10, windowSeconds: 900 } },
       schema: {
         tags: ['accounts'],
         summary: 'Email a password reset link; the same answer whether or not the email is registered',
-        body: z.strictObject({ email: emailSchema }),
+        body: z.strictObject({ email: emailSchema, ...formProtectionFields }),
         response: { 202: acceptedBody },
       },
     },
     async (request, reply) => {
-      requestPasswordReset(services, request.body.email, requestOrigin(request));
+      if (formGuard.admit(request.log, 'password-reset', request.body)) {
+        requestPasswordReset(services, request.body.email, requestOrigin(request));
+      }
       return reply.code(202).send(RESET_ACCEPTED);
     },
   );
@@ -152,6 +167,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
   app.post(
     '/api/auth/password/reset',
     {
+      config: { rateLimit: { max: 10, windowSeconds: 900 } },
       onRequest: passwordWorkGuard,
       schema: {
         tags: ['accounts'],

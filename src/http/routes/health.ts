@@ -43,7 +43,11 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (a
 
   app.get(
     '/api/health/live',
-    { schema: { tags: ['health'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    {
+      // Counted per instance: liveness must answer whatever the shared counters' store is doing.
+      config: { rateLimit: { isPerInstance: true } },
+      schema: { tags: ['health'], summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } },
+    },
     (_request, reply) => {
       // Probed every few seconds by every orchestrator: the constant body is serialised once, here.
       // (A string body bypasses the serializer; the cast only quiets the schema-derived type.)

@@ -38,7 +38,7 @@ const securityEventSchema = z.object({
 
 /** `/api/me/*`: the signed-in user's own account, password and sessions. Every route needs a session. */
 export const meRoutes: FastifyPluginAsyncZod<MeRoutesOptions> = async (app, { services, cookies, requireSession }) => {
-  app.addHook('preHandler', requireSession);
+  app.addHook('preValidation', requireSession);
 
   app.get(
     '/api/me',

@@ -42,6 +42,7 @@ export const mfaAuthRoutes: FastifyPluginAsyncZod<MfaAuthRoutesOptions> = async 
   app.post(
     '/api/auth/sign-in/mfa',
     {
+      config: { rateLimit: { max: 20, windowSeconds: 60 } },
       schema: {
         tags: ['accounts'],
         summary: 'Complete a sign-in with the token of its first step and a TOTP code, a recovery code or a passkey',
@@ -63,6 +64,7 @@ export const mfaAuthRoutes: FastifyPluginAsyncZod<MfaAuthRoutesOptions> = async 
   app.post(
     '/api/auth/passkey/options',
     {
+      config: { rateLimit: { max: 20, windowSeconds: 60 } },
       schema: {
         tags: ['accounts'],
         summary: 'Options for a passwordless sign-in with a passkey (navigator.credentials.get)',
@@ -76,6 +78,7 @@ export const mfaAuthRoutes: FastifyPluginAsyncZod<MfaAuthRoutesOptions> = async 
   app.post(
     '/api/auth/passkey/sign-in',
     {
+      config: { rateLimit: { max: 20, windowSeconds: 60 } },
       schema: {
         tags: ['accounts'],
         summary: 'Sign in with a passkey alone; sets the session and CSRF cookies',
@@ -94,8 +97,9 @@ export const mfaAuthRoutes: FastifyPluginAsyncZod<MfaAuthRoutesOptions> = async 
   app.post(
     '/api/auth/step-up',
     {
+      config: { rateLimit: { max: 20, windowSeconds: 60 } },
       onRequest: refuseWhenPasswordWorkIsFull(services.passwordWork),
-      preHandler: requireSession,
+      preValidation: requireSession,
       schema: {
         tags: ['accounts'],
         summary: 'Confirm who you are again (the password, or the second factor when you have one) before a sensitive action',
@@ -119,7 +123,7 @@ export const mfaAuthRoutes: FastifyPluginAsyncZod<MfaAuthRoutesOptions> = async 
   app.post(
     '/api/auth/step-up/passkey-options',
     {
-      preHandler: requireSession,
+      preValidation: requireSession,
       schema: {
         tags: ['accounts'],
         summary: 'Options for stepping up with one of your passkeys (navigator.credentials.get)',

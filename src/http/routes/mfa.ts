@@ -60,7 +60,7 @@ function ownerOf(request: FastifyRequest): FactorOwner {
  * recent authentication (the step-up table), is audited, and is emailed to the user.
  */
 export const mfaRoutes: FastifyPluginAsyncZod<MfaRoutesOptions> = async (app, { services, requireSession }) => {
-  app.addHook('preHandler', requireSession);
+  app.addHook('preValidation', requireSession);
 
   app.get(
     '/api/me/mfa',

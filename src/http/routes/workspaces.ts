@@ -118,7 +118,7 @@ function throwUnlessChanged(result: MembershipChange): void {
  * checks it before any work.
  */
 export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = async (app, { services, requireSession, access }) => {
-  app.addHook('preHandler', requireSession);
+  app.addHook('preValidation', requireSession);
   const { auditLog, database } = services;
 
   app.get(
@@ -308,7 +308,8 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
   app.post(
     '/api/workspaces/:ws/invitations',
     {
-      ...requirePermission('invitations:create'),
+      // Each invitation sends an email to an address the inviter chooses: a cap per member.
+      config: { ...requirePermission('invitations:create').config, rateLimit: { max: 30, windowSeconds: 3600 } },
       schema: {
         tags: ['invitations'],
         summary: 'Invite someone by email with a role up to your own; inviting again sends a new link',
@@ -396,6 +397,7 @@ export const workspaceRoutes: FastifyPluginAsyncZod<WorkspaceRoutesOptions> = as
   app.post(
     '/api/invitations/accept',
     {
+      config: { rateLimit: { max: 20, windowSeconds: 60 } },
       schema: {
         tags: ['invitations'],
         summary: 'Accept an invitation sent to your (verified) email address',

@@ -49,7 +49,7 @@ try {
   const common = {
     TRUST_PROXY: '127.0.0.1',
     RAMPART_RATE_LIMIT_PER_MINUTE: '100000',
-    // One key for the three: a session made on one is valid on the others.
+    // One key for all four: a session made on one is valid on the others.
     RAMPART_MASTER_KEY: randomBytes(32).toString('base64'),
   };
   for (const server of SERVERS) {

@@ -51,18 +51,20 @@ $$;
 REVOKE ALL ON FUNCTION rampart.rate_limits_consume(text, integer, bigint, boolean) FROM PUBLIC;
 
 -- Session validation counts the request against the session's user in the same statement, when
--- asked (`rate_route`, the route as `METHOD /pattern`, not NULL): a signed-in request's rate limit
--- then costs no round trip of its own. The key is the one the application computes for
--- (route, user): base64url(SHA-256(route || '\n' || 'user:' || user id)). Every found session is
--- counted, ended or not: a request that presents one of a user's tokens is counted against them.
-DROP FUNCTION rampart.session_by_token_hash(text, integer, integer, integer, integer);
+-- asked (`rate_route_key` not NULL): a signed-in request's rate limit then costs no round trip of its
+-- own. `rate_route_key` is the route's keyed share of the counter key (HMAC of the route under a key
+-- only the application holds); the key is the one the application computes for (route, user):
+-- base64url(SHA-256(rate_route_key || '\n' || 'user:' || user id)). Only a session that is still
+-- valid is counted: a request with an ended one is counted against its address by the application.
+-- This is an overload: the previous signature stays, so instances of the previous version keep
+-- working during a rolling upgrade.
 CREATE FUNCTION rampart.session_by_token_hash(
   presented_hash         text,
   idle_timeout_seconds   integer,
   rotation_seconds       integer,
   rotation_grace_seconds integer,
   last_seen_seconds      integer,
-  rate_route             text,
+  rate_route_key         text,
   rate_window_ms         bigint
 ) RETURNS TABLE (
   id                         uuid,
@@ -88,37 +90,27 @@ CREATE FUNCTION rampart.session_by_token_hash(
   LANGUAGE plpgsql VOLATILE
   AS $$
 DECLARE
-  found_session  rampart.sessions%ROWTYPE;
+  session_row    record;
   counted_points integer;
   counted_expire double precision;
 BEGIN
-  PERFORM rampart.enter_app_context('', '', presented_hash);
-  SELECT * INTO found_session FROM rampart.sessions s
-   WHERE s.token_hash = presented_hash OR s.previous_token_hash = presented_hash;
+  SELECT * INTO session_row FROM rampart.session_by_token_hash(
+    presented_hash, idle_timeout_seconds, rotation_seconds, rotation_grace_seconds, last_seen_seconds);
   IF NOT FOUND THEN
     RETURN;
   END IF;
-  PERFORM pg_catalog.set_config('rampart.user_id', found_session.user_id::text, true);
-  IF rate_route IS NOT NULL THEN
+  IF rate_route_key IS NOT NULL AND NOT session_row.is_expired AND NOT session_row.is_revoked
+     AND (session_row.is_current OR session_row.is_within_grace) THEN
     SELECT added.points, added.expire INTO counted_points, counted_expire FROM rampart.rate_limits_add(
-      rtrim(translate(encode(sha256(convert_to(rate_route || E'\nuser:' || found_session.user_id::text, 'UTF8')), 'base64'), '+/', '-_'), '='),
+      rtrim(translate(encode(sha256(convert_to(rate_route_key || E'\nuser:' || session_row.user_id::text, 'UTF8')), 'base64'), '+/', '-_'), '='),
       1, rate_window_ms, false) AS added;
   END IF;
-  RETURN QUERY
-    SELECT found_session.id, found_session.user_id, found_session.created_at,
-           found_session.authenticated_at, found_session.expires_at, found_session.auth_level,
-           extract(epoch FROM now() - found_session.authenticated_at)::double precision,
-           found_session.token_hash = presented_hash,
-           now() >= found_session.expires_at
-             OR now() - found_session.last_seen_at > make_interval(secs => idle_timeout_seconds),
-           found_session.created_at < u.tokens_valid_after,
-           now() - found_session.rotated_at >= make_interval(secs => rotation_seconds),
-           now() - found_session.rotated_at <= make_interval(secs => rotation_grace_seconds),
-           now() - found_session.last_seen_at >= make_interval(secs => last_seen_seconds),
-           u.email, u.name, u.email_verified_at, u.created_at,
-           counted_points, counted_expire
-      FROM rampart.users u
-     WHERE u.id = found_session.user_id;
+  RETURN QUERY SELECT
+    session_row.id, session_row.user_id, session_row.created_at, session_row.authenticated_at, session_row.expires_at, session_row.auth_level,
+    session_row.authentication_age_seconds, session_row.is_current, session_row.is_expired, session_row.is_revoked,
+    session_row.is_due_for_rotation, session_row.is_within_grace, session_row.is_last_seen_stale,
+    session_row.email, session_row.name, session_row.email_verified_at, session_row.user_created_at,
+    counted_points, counted_expire;
 END
 $$;
 REVOKE ALL ON FUNCTION rampart.session_by_token_hash(text, integer, integer, integer, integer, text, bigint) FROM PUBLIC;

@@ -1,6 +1,7 @@
 -- Requests of the public early-access form. Not tenant data (no workspace, no account): requests
--- may add a row and nothing else. Reading them is the operator's work, as the owner, so a request can
--- neither list the addresses nor find out whether one has asked before.
+-- may add a row and nothing else. Reading and deleting them is the operator's work, as the owner
+-- (`rampart early-access list | delete | purge`), so a request can neither list the addresses nor
+-- find out whether one has asked before.
 CREATE TABLE rampart.early_access_requests (
   id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   email      text NOT NULL CHECK (length(email) BETWEEN 3 AND 254),
@@ -13,3 +14,15 @@ ALTER TABLE rampart.early_access_requests ENABLE ROW LEVEL SECURITY, FORCE ROW L
 CREATE POLICY early_access_requests_insert ON rampart.early_access_requests FOR INSERT
   WITH CHECK (true);
 GRANT INSERT ON rampart.early_access_requests TO rampart_app;
+
+-- FORCE binds the owner too: without these, an owner that is neither superuser nor BYPASSRLS (the
+-- README's deployment) would read no row and delete none, and a deletion request could not be
+-- honoured. They name the role running this migration — the owner — and no other. rampart_app is
+-- granted INSERT only and belongs to no role (src/db/schema-check.ts), so it gets neither the
+-- privilege nor a policy to read or remove a row.
+DO $$
+BEGIN
+  EXECUTE format('CREATE POLICY early_access_requests_select ON rampart.early_access_requests FOR SELECT TO %I USING (true)', current_user);
+  EXECUTE format('CREATE POLICY early_access_requests_delete ON rampart.early_access_requests FOR DELETE TO %I USING (true)', current_user);
+END
+$$;

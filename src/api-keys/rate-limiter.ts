@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../server/errors.js';
 import type { ApiKeyLookup } from './api-keys.js';
@@ -63,7 +64,8 @@ export class RedisRateLimiter implements ApiKeyRateLimiter {
       const result = await this.limiterFor(limit).consume(lookup.id);
       return decision(limit, result.consumedPoints, result.msBeforeNext / 1000);
     } catch (error) {
-      if (error instanceof RateLimiterRes) return decision(limit, error.consumedPoints, error.msBeforeNext / 1000);
+      // A rejection is a refusal, whatever count it reports.
+      if (error instanceof RateLimiterRes) return decision(limit, Math.max(error.consumedPoints, limit + 1), error.msBeforeNext / 1000);
       throw new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The rate limiter is unreachable; retry shortly.', cause: error });
     }
   }
@@ -73,10 +75,16 @@ export class RedisRateLimiter implements ApiKeyRateLimiter {
  * The Redis connection of an instance, shared by its rate limiters. No offline queue: a request must
  * not wait for a reconnection, its command fails at once.
  */
-export function connectRedis(url: string): Redis {
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
-  redis.on('error', () => {
-    // Reported per request by the failing command; the client reconnects by itself.
+export function connectRedis(url: string, logger: Pick<Logger, 'warn'>): Redis {
+  // A Redis that accepts connections but stalls must not stall requests: a command gives up after
+  // `commandTimeout` ms and the limiter falls back (memory for route limits, 503 for API keys).
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false, commandTimeout: 500 });
+  let lastWarnedAt = 0;
+  redis.on('error', (error: Error) => {
+    // The client reconnects by itself; say so at most once a minute, not once per attempt.
+    if (Date.now() - lastWarnedAt < 60_000) return;
+    lastWarnedAt = Date.now();
+    logger.warn({ err: error }, 'Redis connection failed; rate limits fall back until it answers');
   });
   return redis;
 }

@@ -11,10 +11,24 @@ import {
   type RequestOrigin,
 } from './account-services.js';
 import { consumeAccountToken, replaceAccountToken } from './account-tokens.js';
-import { checkPassword, type PasswordVerdict } from './password-policy.js';
+import { checkPassword, checkPasswordRules, type PasswordVerdict } from './password-policy.js';
 
 /** Verification links work for 24 hours. */
 export const EMAIL_VERIFICATION_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * The offline password rules `signUp` applies (length, common passwords, the address or name itself),
+ * with the same context, without the breach lookup. The sign-up route runs them before deciding to
+ * drop a submission that looks automated, so a dropped sign-up is refused for a weak password exactly
+ * as a real one is, and a bot cannot tell from the answer that it was caught.
+ *
+ * @example
+ * const verdict = checkSignUpPasswordRules({ email, password, name });
+ * if (!verdict.ok) throw passwordProblem(verdict.reason);
+ */
+export function checkSignUpPasswordRules(input: { email: string; password: string; name: string }): PasswordVerdict {
+  return checkPasswordRules(input.password, { email: input.email.trim(), name: input.name.trim() });
+}
 
 /**
  * Creates an account and emails a verification link — or, when the address already has an account,

@@ -7,16 +7,18 @@ import { createLogger } from '../server/logger.js';
 import { migrateDatabase, openConfiguredDatabase, startServer } from '../server/start.js';
 import { ADMIN_USAGE, runAdminCommand } from './admin.js';
 import { AUDIT_USAGE, runAuditCommand } from './audit.js';
+import { EARLY_ACCESS_USAGE, runEarlyAccessCommand } from './early-access.js';
 import { readEnvironment } from './environment.js';
 
 const USAGE = `Usage: rampart <command>
 
 Commands:
-  start     migrate the database, then serve the API (stops cleanly on SIGTERM or SIGINT)
-  migrate   apply pending database migrations and exit
-  audit     verify the audit log's hash chains, or purge events past retention (rampart audit --help)
-  admin     grant, revoke or list platform super-admins (rampart admin --help)
-  help      show this text
+  start          migrate the database, then serve the API (stops cleanly on SIGTERM or SIGINT)
+  migrate        apply pending database migrations and exit
+  audit          verify the audit log's hash chains, or purge events past retention (rampart audit --help)
+  admin          grant, revoke or list platform super-admins (rampart admin --help)
+  early-access   list the early-access requests, or delete them by address or age (rampart early-access --help)
+  help           show this text
 
 Configuration comes from the environment and an optional .env file; see the README.`;
 
@@ -77,7 +79,11 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${ADMIN_USAGE}\n`);
     return 0;
   }
-  if (command !== 'start' && command !== 'migrate' && command !== 'audit' && command !== 'admin') {
+  if (command === 'early-access' && (argv[1] === undefined || argv[1] === '--help')) {
+    process.stdout.write(`${EARLY_ACCESS_USAGE}\n`);
+    return 0;
+  }
+  if (command !== 'start' && command !== 'migrate' && command !== 'audit' && command !== 'admin' && command !== 'early-access') {
     process.stderr.write(`rampart: unknown command "${command}"\n\n${USAGE}\n`);
     return 64;
   }
@@ -87,6 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     if (command === 'audit') return await runAuditCommand(argv.slice(1), config, logger);
     if (command === 'admin') return await runAdminCommand(argv.slice(1), config, logger);
+    if (command === 'early-access') return await runEarlyAccessCommand(argv.slice(1), config, logger);
     if (command === 'start') {
       const { app } = await startServer(config, logger);
       stopOnSignals(app, logger);

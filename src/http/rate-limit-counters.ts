@@ -26,7 +26,7 @@ export class RouteCounters {
 
   /** One process's own counters: right for the embedded database, which only one process may open. */
   static inMemory(): RouteCounters {
-    return new RouteCounters((limit) => new RateLimiterMemory({ keyPrefix: '', points: limit.max, duration: limit.windowSeconds }));
+    return new RouteCounters((limit) => new RateLimiterMemory(inMemory(limit)));
   }
 
   /**
@@ -35,30 +35,12 @@ export class RouteCounters {
    * are still limited, never let through uncounted nor refused for want of a counter.
    */
   static inPostgres(database: Database): RouteCounters {
-    return new RouteCounters(
-      (limit) =>
-        new RateLimiterRampartPostgres(database, {
-          keyPrefix: '',
-          points: limit.max,
-          duration: limit.windowSeconds,
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix: '', points: limit.max, duration: limit.windowSeconds }),
-        }),
-      true,
-    );
+    return new RouteCounters((limit) => new RateLimiterRampartPostgres(database, sharedStoreOptions(limit)), true);
   }
 
   /** Counters in Redis (one round trip per request), insured by memory like the Postgres ones. */
   static inRedis(redis: Redis): RouteCounters {
-    return new RouteCounters(
-      (limit) =>
-        new RateLimiterRedis({
-          storeClient: redis,
-          keyPrefix: 'rampart:route',
-          points: limit.max,
-          duration: limit.windowSeconds,
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix: '', points: limit.max, duration: limit.windowSeconds }),
-        }),
-    );
+    return new RouteCounters((limit) => new RateLimiterRedis({ storeClient: redis, ...sharedStoreOptions(limit), keyPrefix: 'rampart:route' }));
   }
 
   async consume(key: string, limit: RouteRateLimit): Promise<RateLimitDecision> {
@@ -72,10 +54,23 @@ export class RouteCounters {
       const result = await limiter.consume(key);
       return decision(limit.max, result.consumedPoints, result.msBeforeNext / 1000);
     } catch (refusal) {
-      if (refusal instanceof RateLimiterRes) return decision(limit.max, refusal.consumedPoints, refusal.msBeforeNext / 1000);
+      // A refusal, always — even one answered from the in-memory block, which reports 0 points used.
+      if (refusal instanceof RateLimiterRes) return decision(limit.max, Math.max(refusal.consumedPoints, limit.max + 1), refusal.msBeforeNext / 1000);
       throw refusal;
     }
   }
+}
+
+function inMemory(limit: RouteRateLimit) {
+  return { keyPrefix: '', points: limit.max, duration: limit.windowSeconds };
+}
+
+/**
+ * A shared store's options: insured by memory (above), and a client that went over its limit is
+ * refused from memory until its window ends, so a flood from one client is not a flood of writes.
+ */
+function sharedStoreOptions(limit: RouteRateLimit) {
+  return { ...inMemory(limit), insuranceLimiter: new RateLimiterMemory(inMemory(limit)), inMemoryBlockOnConsumed: limit.max + 1 };
 }
 
 interface StoredWindow {

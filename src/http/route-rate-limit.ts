@@ -1,6 +1,8 @@
-import { hash } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from 'fastify';
 import { decision, type RateLimitDecision } from '../api-keys/rate-limiter.js';
+import { isWellFormedApiKey } from '../api-keys/key-format.js';
+import { isTokenShaped } from '../crypto/tokens.js';
 import { AppError } from '../server/errors.js';
 import type { CountedRequest } from '../sessions/sessions.js';
 import type { RouteCounters } from './rate-limit-counters.js';
@@ -39,7 +41,32 @@ declare module 'fastify' {
 /** The route as its counts name it: `METHOD /pattern`, or one name for every path no route matches. */
 function routeName(request: FastifyRequest): string {
   const { url } = request.routeOptions;
-  return url === undefined ? 'unmatched' : `${request.method} ${url}`;
+  if (url === undefined) return 'unmatched';
+  // HEAD is GET without the body: one budget for both.
+  return `${request.method === 'HEAD' ? 'GET' : request.method} ${url}`;
+}
+
+/**
+ * The address a request is counted against: an IPv4 address as it is, an IPv6 address by its /64 —
+ * the block one subscriber is given, inside which a client picks a new address at will — and an
+ * IPv4-mapped IPv6 address as the IPv4 address it is.
+ */
+export function addressForLimits(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const address = ip.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = address.split('::');
+  const groupsOf = (part: string) => (part === '' ? [] : part.split(':'));
+  const headGroups = groupsOf(head);
+  const tailGroups = tail === undefined ? [] : groupsOf(tail);
+  // (`Math.max`: an address a trusted proxy forwarded is not guaranteed well-formed; it still gets a key.)
+  const zeros = tail === undefined ? [] : Array<string>(Math.max(0, 8 - headGroups.length - tailGroups.length)).fill('0');
+  const groups = [...headGroups, ...zeros, ...tailGroups];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** The `RateLimit-*` fields (IETF draft) of a decision, and `Retry-After` once the limit is reached. */
@@ -65,9 +92,17 @@ export function rateLimitHeaders(rate: RateLimitDecision, windowSeconds: number)
  * every route, after the guard's).
  */
 export class RouteRateLimits {
+  /** Each route's share of the keys: HMAC(key secret, route), computed once per route. */
+  private readonly routeKeys = new Map<string, string>();
+
   constructor(
     private readonly counters: { shared: RouteCounters; perInstance: RouteCounters } | undefined,
-    private readonly options: { defaultLimit: RouteRateLimit; cookies: SessionCookies },
+    private readonly options: {
+      defaultLimit: RouteRateLimit;
+      cookies: SessionCookies;
+      /** Keys the stored counter names, so that a copy of the store does not give away who called. */
+      keySecret: Buffer;
+    },
   ) {}
 
   /** Installs the fallback counting on every route registered after this call. */
@@ -86,16 +121,40 @@ export class RouteRateLimits {
     });
   }
 
-  /** For the app's `onRequest` hook: counts an anonymous request now, defers one with credentials. */
+  /**
+   * For the app's `onRequest` hook: counts a request now, unless it carries a well-formed credential
+   * for a route (its guard counts it). A malformed one cannot authenticate anyone: counted now, like
+   * an anonymous request, before the body is read.
+   */
   readonly onRequest: onRequestHookHandler = (request, reply, done) => {
     if (this.counters === undefined) return done();
-    const hasRoute = request.routeOptions.url !== undefined;
-    if (hasRoute && (request.headers.authorization !== undefined || this.options.cookies.readSessionToken(request) !== undefined)) {
+    if (request.routeOptions.url !== undefined && this.hasWellFormedCredential(request)) {
       request.isRateLimitPending = true;
       return done();
     }
     this.countAddress(request, reply).then(() => done(), done);
   };
+
+  /**
+   * For the app's `onError` hook: a deferred request that failed before its guard ran (a body that
+   * does not parse, is too large or of the wrong type) is counted against its address all the same.
+   * Its answer is already decided; the count holds back the requests that follow.
+   */
+  async countIfStillPending(request: FastifyRequest): Promise<void> {
+    if (!request.isRateLimitPending) return;
+    // No reply: its headers may be on their way already.
+    await this.count(request, undefined, `ip:${addressForLimits(request.ip)}`).catch(() => undefined);
+  }
+
+  private hasWellFormedCredential(request: FastifyRequest): boolean {
+    const { authorization } = request.headers;
+    if (authorization !== undefined) {
+      const key = /^Bearer +(\S+)$/.exec(authorization)?.[1];
+      return key !== undefined && isWellFormedApiKey(key);
+    }
+    const token = this.options.cookies.readSessionToken(request);
+    return token !== undefined && isTokenShaped(token);
+  }
 
   /** Counts an authenticated request against its user. */
   countUser(request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> {
@@ -104,7 +163,7 @@ export class RouteRateLimits {
 
   /** Counts the request against its address. */
   countAddress(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    return this.count(request, reply, `ip:${request.ip}`);
+    return this.count(request, reply, `ip:${addressForLimits(request.ip)}`);
   }
 
   /** Marks a request as counted elsewhere (an API key's own limit). */
@@ -116,11 +175,11 @@ export class RouteRateLimits {
    * When the counts are in Postgres, what the session lookup needs to count a pending request
    * against the session's user in its own statement (no round trip of its own); otherwise undefined.
    */
-  countInSessionLookup(request: FastifyRequest): { route: string; windowMs: number } | undefined {
+  countInSessionLookup(request: FastifyRequest): { routeKey: string; windowMs: number } | undefined {
     if (!request.isRateLimitPending || this.counters?.shared.isInDatabase !== true) return undefined;
     const limit = this.limitOf(request);
     if (limit.isPerInstance) return undefined;
-    return { route: routeName(request), windowMs: limit.windowSeconds * 1000 };
+    return { routeKey: this.routeKeyOf(request), windowMs: limit.windowSeconds * 1000 };
   }
 
   /** Applies the count the session lookup made (see `countInSessionLookup`). */
@@ -130,19 +189,30 @@ export class RouteRateLimits {
     this.apply(reply, limit, decision(limit.max, counted.points, (counted.windowEndsAtMs - Date.now()) / 1000));
   }
 
+  private routeKeyOf(request: FastifyRequest): string {
+    const route = routeName(request);
+    let routeKey = this.routeKeys.get(route);
+    if (routeKey === undefined) {
+      routeKey = createHmac('sha256', this.options.keySecret).update(route).digest('hex');
+      this.routeKeys.set(route, routeKey);
+    }
+    return routeKey;
+  }
+
   private limitOf(request: FastifyRequest): RouteRateLimit {
     return request.routeOptions.config.appliedRateLimit ?? this.options.defaultLimit;
   }
 
-  private async count(request: FastifyRequest, reply: FastifyReply, client: string): Promise<void> {
+  private async count(request: FastifyRequest, reply: FastifyReply | undefined, client: string): Promise<void> {
     request.isRateLimitPending = false;
     if (this.counters === undefined) return;
     const limit = this.limitOf(request);
-    // One key per (route, client), hashed: no address or user id is kept in the store in plain form.
-    // The session lookup computes the same key for (route, user) in SQL (migrations/0009).
-    const key = hash('sha256', `${routeName(request)}\n${client}`, 'base64url');
+    // One key per (route, client), hashed with the route's keyed share: no address or user id is kept
+    // in the store in plain form, nor can one be found by hashing guesses. The session lookup computes
+    // the same key for (route, user) in SQL (migrations/0009).
+    const key = hash('sha256', `${this.routeKeyOf(request)}\n${client}`, 'base64url');
     const rate = await (limit.isPerInstance ? this.counters.perInstance : this.counters.shared).consume(key, limit);
-    this.apply(reply, limit, rate);
+    if (reply !== undefined) this.apply(reply, limit, rate);
   }
 
   private apply(reply: FastifyReply, limit: RouteRateLimit, rate: RateLimitDecision): void {

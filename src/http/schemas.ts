@@ -22,13 +22,16 @@ export const tokenSchema = z.string().min(1).max(200);
 /** A TOTP code as typed: digits, maybe with a space in the middle; the check itself wants exactly six. */
 export const totpCodeSchema = z.string().max(16).transform((value) => value.replace(/\s/g, ''));
 
-/** A display name: trimmed, 1 to 200 characters, text Postgres can store (no NUL, no lone surrogate). */
-export const nameSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((value) => value.isWellFormed() && !value.includes('\0'), { error: 'must be text without NUL or lone surrogates' });
+/** Trimmed text of at most `maxLength` characters that Postgres can store (no NUL, no lone surrogate). */
+export const storableText = (maxLength: number) =>
+  z
+    .string()
+    .trim()
+    .max(maxLength)
+    .refine((value) => value.isWellFormed() && !value.includes('\0'), { error: 'must be text without NUL or lone surrogates' });
+
+/** A display name: 1 to 200 characters of storable text. */
+export const nameSchema = storableText(200).min(1);
 
 export const userSchema = z.object({
   id: z.uuid(),

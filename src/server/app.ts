@@ -170,7 +170,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   });
   const refuseCrossSite = isHardened ? checkOrigin : () => undefined;
   // One Redis connection per instance, for every limiter that shares its counts through it.
-  const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl);
+  const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, logger);
   if (redis !== undefined) {
     app.addHook('onReady', async () => {
       if (!(await whenRedisReady(redis, 3_000))) {
@@ -180,12 +180,16 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
     app.addHook('onClose', () => closeRedis(redis));
   }
   const limitsRoutes = isHardened && options.limitRouteRates !== false;
+  if (isHardened && !limitsRoutes) logger.warn('per-route rate limits are off (limitRouteRates: false)');
   const counters = limitsRoutes ? { shared: routeCounters(redis, database), perInstance: RouteCounters.inMemory() } : undefined;
   const rateLimits = new RouteRateLimits(counters, {
     defaultLimit: { max: config.rateLimitPerMinute, windowSeconds: 60 },
     cookies,
+    keySecret: deriveKey(options.masterKey, 'rampart rate-limit keys v1'),
   });
   rateLimits.install(app);
+  // Only on errors: a deferred request that failed before its guard (its body) is still counted.
+  if (limitsRoutes) app.addHook('onError', (request, _reply, _error, done) => void rateLimits.countIfStillPending(request).then(() => done()));
   let isClosing = false;
   app.addHook('onRequest', (request, reply, done) => {
     putResponseHeaders(request, reply);

@@ -120,7 +120,14 @@ export async function startServer(
     const redirect =
       config.httpRedirectPort === undefined
         ? undefined
-        : { port: config.httpRedirectPort, server: createHttpsRedirectServer({ publicUrl: config.publicUrl }) };
+        : {
+            port: config.httpRedirectPort,
+            server: createHttpsRedirectServer({
+              publicUrl: config.publicUrl,
+              // Logged, never thrown: a failed accept loses one connection, not the HTTPS API with it.
+              onError: (error) => logger.warn({ err: error }, 'the plain-HTTP redirect listener reported an error; it keeps serving'),
+            }),
+          };
     // Registered before listening (Fastify takes no hooks afterwards), so that a failure below
     // closes it along with the app.
     if (redirect) app.addHook('onClose', (_instance, done) => closeRedirectServer(redirect.server, done));

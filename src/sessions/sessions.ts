@@ -171,9 +171,9 @@ export async function validateSessionToken(
   policy: SessionPolicy,
   /**
    * Count this request against the session's user in the same statement (the per-route limit kept
-   * in Postgres): the route as `METHOD /pattern` and the limit's window.
+   * in Postgres): the route's keyed share of the counter key, and the limit's window.
    */
-  countRequest?: { route: string; windowMs: number },
+  countRequest?: { routeKey: string; windowMs: number },
 ): Promise<SessionValidation> {
   if (!isTokenShaped(token)) return { status: 'invalid' };
   const tokenHash = hashToken(token);
@@ -185,7 +185,7 @@ export async function validateSessionToken(
     policy.rotationIntervalSeconds,
     policy.rotationGraceSeconds,
     policy.lastSeenWriteIntervalSeconds,
-    countRequest?.route ?? null,
+    countRequest?.routeKey ?? null,
     countRequest?.windowMs ?? null,
   ]);
   if (row === undefined) return { status: 'invalid' };

@@ -4,8 +4,11 @@
  * access (flooding the table an operator reads). Each form needs a signed token fetched when it is
  * shown; a submission with a hidden "website" field filled in, or sent sooner than the minimum fill
  * time after its token, gets exactly the answer of a real one and is dropped, so the script sees
- * nothing to adapt to. A token that is missing, forged, altered, for another form or older than an
- * hour is refused with 400 FORM_TOKEN_INVALID, changing nothing.
+ * nothing to adapt to. A token that is forged, altered, for another form or older than an hour is
+ * refused with 400 FORM_TOKEN_INVALID, changing nothing. Sign-up and password reset are also public API
+ * routes, so a client may leave the token out (no fill-time check, the honeypot still applies); early
+ * access, a browser form only, refuses a body without one. A dropped sign-up runs the same password
+ * rules as a real one first, so a bot sending a weak password gets the same 400 and learns nothing.
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,15 +157,116 @@ describe.each(['sign-up', 'password-reset', 'early-access'] as const)('the %s fo
     await settleWithARealSignUp();
     expect(await traceOf(email)).toEqual(before);
   });
+});
 
-  it('refuses a submission without a form token (400 VALIDATION_FAILED naming the field) and changes nothing', async () => {
-    const email = await targetOf(form);
+describe('a submission without a form token (an API client, not the console)', () => {
+  it('refuses an early-access request without a form token (400 VALIDATION_FAILED naming the field) and stores nothing', async () => {
+    const email = uniqueEmail('bot-early-access');
     const before = await traceOf(email);
-    const response = await submit(form, email, {});
+    const response = await submit('early-access', email, {});
     expectProblem(response, 400, 'VALIDATION_FAILED');
     expect(response.json<{ errors: unknown[] }>().errors).toEqual([expect.objectContaining({ in: 'body', path: '/formToken' })]);
     await settleWithARealSignUp();
     expect(await traceOf(email)).toEqual(before);
+  });
+
+  it('accepts a sign-up of just email, password and name, without a token (the public contract): an account and its email', async () => {
+    const email = uniqueEmail('api-client');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: URLS['sign-up'],
+      headers: SAME_ORIGIN,
+      payload: { email, password: strongPassword(), name: 'API Client' },
+    });
+    expect(response.statusCode, response.body).toBe(202);
+    expect(response.json()).toMatchObject({ status: 'accepted' });
+    await waitFor(() => tokenFromOutbox(t, email, '/verify-email'));
+    expect(await accountsOf(email)).toBe(1);
+  });
+
+  it('accepts a password reset request without a token: the reset email is sent', async () => {
+    const email = await registeredEmail();
+    const response = await submit('password-reset', email, {});
+    expect(response.statusCode, response.body).toBe(202);
+    expect(response.json()).toMatchObject({ status: 'accepted' });
+    await waitFor(() => tokenFromOutbox(t, email, '/reset-password'));
+  });
+
+  it.each(['sign-up', 'password-reset'] as const)(
+    'still drops a %s without a token whose honeypot is filled, answering as if accepted (bot skipping the token)',
+    async (form) => {
+      const real = await submit(form, await targetOf(form), {});
+      const botEmail = await targetOf(form);
+      const before = await traceOf(botEmail);
+      const logsBefore = droppedLogLines(form, 'honeypot').length;
+      const bot = await submit(form, botEmail, { website: 'https://cheap-pills.example' });
+      expect(bot.statusCode).toBe(202);
+      expect(bot.json()).toEqual(real.json());
+      await settleWithARealSignUp();
+      expect(await traceOf(botEmail)).toEqual(before);
+      expect(droppedLogLines(form, 'honeypot')).toHaveLength(logsBefore + 1);
+    },
+  );
+
+  it.each([
+    ['sign-up', 20],
+    ['password-reset', 10],
+  ] as const)('still holds a %s without a token to its per-address limit of %i (script that skips the token)', async (form, max) => {
+    const limited = await createTestApp({ limitRouteRates: true });
+    try {
+      const statuses: number[] = [];
+      for (let index = 0; index <= max; index += 1) {
+        const response = await limited.app.inject({
+          method: 'POST',
+          url: URLS[form],
+          headers: SAME_ORIGIN,
+          remoteAddress: '192.0.2.21',
+          payload: bodyOf(form, uniqueEmail(`tokenless-${form}`), {}),
+        });
+        statuses.push(response.statusCode);
+      }
+      expect(statuses).toEqual([...Array.from({ length: max }, () => 202), 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('a dropped sign-up with a password a real one refuses', () => {
+  const signUpWith = (password: string, protection: Record<string, unknown>) =>
+    t.app.inject({
+      method: 'POST',
+      url: URLS['sign-up'],
+      headers: SAME_ORIGIN,
+      payload: { email: uniqueEmail('weak'), password, name: 'Form User', ...protection },
+    });
+  const caught = {
+    'honeypot filled': () => ({ formToken: filledByAPerson('sign-up'), website: 'https://cheap-pills.example' }),
+    'sent too fast': () => ({ formToken: tokenIssuedAgo('sign-up', 0) }),
+    'honeypot filled, no token': () => ({ website: 'https://cheap-pills.example' }),
+  };
+
+  it.each([
+    ['too short', 'short1', 'PASSWORD_TOO_SHORT'],
+    ['common', 'aaaaaaaaaaaa', 'PASSWORD_TOO_COMMON'],
+  ])('gets the same 400 as a real sign-up for a %s password, so the bot cannot tell it was caught', async (_label, password, code) => {
+    const real = await signUpWith(password, { formToken: filledByAPerson('sign-up') });
+    expectProblem(real, 400, code);
+    for (const [how, protection] of Object.entries(caught)) {
+      const bot = await signUpWith(password, protection());
+      expectProblem(bot, 400, code);
+      expect(bot.json<{ detail: string }>().detail, how).toBe(real.json<{ detail: string }>().detail);
+    }
+  });
+
+  it('gets the same 202 body as a real sign-up for a good password', async () => {
+    const real = await signUpWith(strongPassword(), { formToken: filledByAPerson('sign-up') });
+    expect(real.statusCode).toBe(202);
+    for (const protection of Object.values(caught)) {
+      const bot = await signUpWith(strongPassword(), protection());
+      expect(bot.statusCode).toBe(202);
+      expect(bot.json()).toEqual(real.json());
+    }
   });
 });
 

@@ -4,8 +4,12 @@
  * the requests over several instances. Every route has a limit per client (the signed-in user, or the
  * address of an anonymous request), tighter where a route is worth attacking.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey } from '../../src/api-keys/key-format.js';
+import { generateToken } from '../../src/crypto/tokens.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
+import { createWorkspaceAs } from '../fixtures/workspaces.js';
 import { createVerifiedUser, fetchFormToken, SAME_ORIGIN, signInRequest, strongPassword, uniqueEmail } from '../fixtures/accounts.js';
 
 const LIMIT = 5;
@@ -56,7 +60,7 @@ describe('per-route rate limits (one instance)', () => {
     expect(statuses).toEqual([...times(LIMIT, () => 404), 429]);
   });
 
-  it('holds sign-in to its own, tighter limit per address, before any password is checked', async () => {
+  it('holds sign-in to its own, tighter limit per address (credential stuffing over many accounts)', async () => {
     const address = '192.0.2.4';
     // A different email each time: the per-account failure limits never trigger, only the route's.
     const statuses = await statusesOf(times(21, () => () => signInRequest(t.app, uniqueEmail('stuffing'), 'not-the-password-1', address)));
@@ -75,6 +79,42 @@ describe('per-route rate limits (one instance)', () => {
       times(LIMIT + 1, (index) => () => t.app.inject({ method: 'GET', url: '/api/health/live', remoteAddress: '192.0.2.6', headers: { authorization: `Bearer forged${index}` } })),
     );
     expect(forgedKeys).toEqual(allowedThenRefused(LIMIT, 1));
+  });
+
+  it('counts well-formed but unknown credentials against the address too, on session and API-key routes', async () => {
+    const owner = await createVerifiedUser(t);
+    const workspaceId = await createWorkspaceAs(t, owner.browser);
+    const unknownSession = await statusesOf(
+      times(LIMIT + 1, () => () => t.app.inject({ method: 'GET', url: '/api/me', remoteAddress: '192.0.2.20', headers: { cookie: `rampart_session=${generateToken()}` } })),
+    );
+    expect(unknownSession).toEqual([...times(LIMIT, () => 401), 429]);
+    const unknownKey = await statusesOf(
+      times(LIMIT + 1, () => () =>
+        t.app.inject({ method: 'GET', url: `/api/workspaces/${workspaceId}`, remoteAddress: '192.0.2.21', headers: { authorization: `Bearer ${generateApiKey('test').key}` } }),
+      ),
+    );
+    expect(unknownKey).toEqual([...times(LIMIT, () => 401), 429]);
+  });
+
+  it('counts a request whose body fails before its credential is checked (a flood of broken bodies)', async () => {
+    const cookie = `rampart_session=${generateToken()}`;
+    const broken = () =>
+      t.app.inject({ method: 'POST', url: '/api/workspaces', remoteAddress: '192.0.2.22', headers: { ...SAME_ORIGIN, cookie, 'content-type': 'application/json' }, payload: '{' });
+    // Each is answered 400 (its body decides that) but counted against the address all the same.
+    expect(await statusesOf(times(LIMIT, () => broken))).toEqual(times(LIMIT, () => 400));
+    const next = await t.app.inject({ method: 'POST', url: '/api/workspaces', remoteAddress: '192.0.2.22', headers: SAME_ORIGIN, payload: { name: 'After the flood' } });
+    expect(next.statusCode).toBe(429);
+  });
+
+  it('counts an IPv6 client by its /64, so that picking a new address in its own block does not reset the count', async () => {
+    const statuses = await statusesOf(times(LIMIT + 1, (index) => () => t.app.inject({ method: 'GET', url: '/api/health/live', remoteAddress: `2001:db8:0:1::${index + 1}` })));
+    expect(statuses).toEqual(allowedThenRefused(LIMIT, 1));
+    expect((await t.app.inject({ method: 'GET', url: '/api/health/live', remoteAddress: '2001:db8:0:2::1' })).statusCode).toBe(200);
+  });
+
+  it('gives HEAD and GET of a route one budget', async () => {
+    const send = (method: 'GET' | 'HEAD') => () => t.app.inject({ method, url: '/api/openapi.json', remoteAddress: '192.0.2.23' });
+    expect(await statusesOf([...times(3, () => send('HEAD')), ...times(3, () => send('GET'))])).toEqual(allowedThenRefused(LIMIT, 1));
   });
 
   it('counts a signed-in user across addresses, and does not spend other users of the same address (an office behind one NAT)', async () => {
@@ -176,16 +216,24 @@ describe('two instances share one count', () => {
     });
   });
 
-  it('keeps no address in plain form in the database', async (context) => {
-    const t = await createTestApp(limited);
+  it('names its counters with a keyed hash: a copy of the table does not tell who called (guessing addresses)', async (context) => {
+    const first = await createTestApp(limited);
+    // Another deployment (another master key) on the same database: the same caller, another key.
+    const second = await createTestApp({ ...limited, testDatabase: first.testDatabase });
     try {
-      if (t.testDatabase.database.kind === 'embedded') context.skip('the embedded database keeps its counts in memory');
-      await t.app.inject({ method: 'GET', url: SHARED_ROUTE, remoteAddress: '192.0.2.77' });
-      const { rows } = await t.testDatabase.database.transactionAsOwner((tx) => tx.query<{ key: string }>('SELECT key FROM rampart.rate_limits'));
-      expect(rows.length).toBeGreaterThan(0);
-      expect(rows.some((row) => row.key.includes('192.0.2.77'))).toBe(false);
+      if (first.testDatabase.database.kind === 'embedded') context.skip('the embedded database keeps its counts in memory');
+      const keys = async () =>
+        (await first.testDatabase.database.transactionAsOwner((tx) => tx.query<{ key: string }>('SELECT key FROM rampart.rate_limits'))).rows.map((row) => row.key);
+      const before = new Set(await keys());
+      for (const instance of [first, second]) await instance.app.inject({ method: 'GET', url: SHARED_ROUTE, remoteAddress: '192.0.2.77' });
+      const added = (await keys()).filter((key) => !before.has(key));
+      expect(added).toHaveLength(2);
+      // Not the plain SHA-256 anyone could compute from a guessed address.
+      const unkeyed = createHash('sha256').update(`GET ${SHARED_ROUTE}\nip:192.0.2.77`).digest('base64url');
+      expect(added).not.toContain(unkeyed);
     } finally {
-      await t.close();
+      await second.app.close();
+      await first.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import { recordAccountEvent, type AccountServices } from '../../auth/account-ser
 import { requestPasswordReset, resetPassword } from '../../auth/passwords.js';
 import { signIn } from '../../auth/sign-in.js';
 import type { MfaChallenge } from '../../mfa/second-step.js';
-import { signUp, verifyEmail } from '../../auth/sign-up.js';
+import { checkSignUpPasswordRules, signUp, verifyEmail } from '../../auth/sign-up.js';
 import { deleteSession } from '../../sessions/sessions.js';
 import { AppError } from '../../server/errors.js';
 import {
@@ -69,13 +69,16 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
           email: emailSchema,
           password: passwordSchema,
           name: nameSchema,
-          ...formProtectionFields,
+          ...formProtectionFields('sign-up'),
         }),
         response: { 202: acceptedBody },
       },
     },
     async (request, reply) => {
-      // Before any password work: a bot's sign-up costs no hash and creates nothing.
+      // The password rules a real sign-up would refuse come first, so a dropped sign-up gets the same
+      // 400 and the answer never tells a bot it was caught; then, before any password hashing, the drop.
+      const rules = checkSignUpPasswordRules(request.body);
+      if (!rules.ok) throw passwordProblem(rules.reason);
       if (!formGuard.admit(request.log, 'sign-up', request.body)) return reply.code(202).send(SIGN_UP_ACCEPTED);
       const { email, password, name } = request.body;
       const verdict = await signUp(services, { email, password, name }, requestOrigin(request));
@@ -152,7 +155,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
       schema: {
         tags: ['accounts'],
         summary: 'Email a password reset link; the same answer whether or not the email is registered',
-        body: z.strictObject({ email: emailSchema, ...formProtectionFields }),
+        body: z.strictObject({ email: emailSchema, ...formProtectionFields('password-reset') }),
         response: { 202: acceptedBody },
       },
     },

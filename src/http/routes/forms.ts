@@ -4,7 +4,7 @@ import type { Database } from '../../db/database.js';
 import { recordEarlyAccessRequest } from '../../forms/early-access.js';
 import { formProtectionFields, PUBLIC_FORMS, type FormGuard } from '../form-guard.js';
 import type { RouteRateLimit } from '../route-rate-limit.js';
-import { emailSchema } from '../schemas.js';
+import { emailSchema, storableText } from '../schemas.js';
 
 export interface FormRoutesOptions {
   database: Database;
@@ -16,11 +16,7 @@ const EARLY_ACCESS_RATE_LIMIT = { max: 3, windowSeconds: 60 * 60 } satisfies Rou
 
 /** Optional free text of a public form: trimmed, storable by Postgres; empty means not given. */
 const optionalText = (maxLength: number) =>
-  z
-    .string()
-    .trim()
-    .max(maxLength)
-    .refine((value) => value.isWellFormed() && !value.includes('\0'), { error: 'must be text without NUL or lone surrogates' })
+  storableText(maxLength)
     .transform((value) => (value === '' ? undefined : value))
     .optional();
 
@@ -56,7 +52,7 @@ export const formRoutes: FastifyPluginAsyncZod<FormRoutesOptions> = async (app, 
           email: emailSchema,
           name: optionalText(200),
           message: optionalText(2000),
-          ...formProtectionFields,
+          ...formProtectionFields('early-access'),
         }),
         response: { 202: z.object({ status: z.literal('accepted'), message: z.string() }) },
       },

@@ -2,15 +2,16 @@
 // limits, on `GET /api/health/live` (nothing else to do) and `GET /api/me` with a session cookie (the
 // signed-in read), each against the same Rampart without the stack (`serve-variant.mjs`).
 //
-// Four Rampart servers on one fresh database, as deployed (LOG_LEVEL=info): without the stack; with
-// the headers and the origin check but no rate limits; the full stack counting in Postgres (a server
-// database without Redis); the full stack counting in Redis (`REDIS_URL`).
+// Four Rampart servers on one fresh database, as deployed (LOG_LEVEL=info), one at a time: without the
+// stack; with the headers and the origin check but no rate limits; the full stack counting in Postgres
+// (a server database without Redis); the full stack counting in Redis (`REDIS_URL`).
 // Every server believes X-Forwarded-For from 127.0.0.1 (TRUST_PROXY, as behind a load balancer), and
 // a wrk Lua script gives each request one of 1,000 client addresses — and, on `/api/me`, one of 20
 // sessions — so the counts are spread over clients as a real load's are, not piled on one row or key.
 // The limit is raised out of reach (RAMPART_RATE_LIMIT_PER_MINUTE), so every request is counted and
-// none refused: what is measured is the counting. The sides alternate round by round; each figure is
-// the median of the rounds, each ratio a hardened side's median over the unhardened one's.
+// none refused: what is measured is the counting. The sides take turns within each round (in reverse
+// order every other round); each figure is the median of the rounds, each ratio a hardened side's
+// median over the unhardened one's.
 //
 // Usage: `npm run build` at the root, then `npm install && npm run bench:hardening` here (wrk and
 // Redis needed). Environment: DATABASE_URL, BENCH_REDIS_URL (default redis://127.0.0.1:6379),
@@ -22,7 +23,7 @@ import path from 'node:path';
 import { freshDatabase } from './fresh-database.mjs';
 import { hasWrk, machine, measureWithWrk, median, rotatingHeadersScript, signUpAndSignIn, startRampart } from './harness.mjs';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -44,7 +45,14 @@ const addresses = Array.from({ length: CLIENT_ADDRESSES }, (_, index) => `10.${(
 
 const databaseUrl = await freshDatabase(databaseName);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'rampart-bench-hardening-'));
-const children = [];
+let running;
+const stopRunning = async () => {
+  if (running === undefined) return;
+  const exited = new Promise((resolve) => running.once('exit', resolve));
+  running.kill('SIGTERM');
+  await exited;
+  running = undefined;
+};
 try {
   const common = {
     TRUST_PROXY: '127.0.0.1',
@@ -52,22 +60,25 @@ try {
     // One key for all four: a session made on one is valid on the others.
     RAMPART_MASTER_KEY: randomBytes(32).toString('base64'),
   };
-  for (const server of SERVERS) {
-    children.push(
-      await startRampart(`rampart (${server.label})`, {
-        databaseUrl,
-        port: server.port,
-        logLevel: 'info',
-        dataDir,
-        variant: server.variant,
-        env: { ...common, ...server.env },
-      }),
-    );
-  }
+  // One server at a time, started afresh for each measurement: a process's own luck (where the
+  // scheduler puts it, what the JIT decides) moved a side's figures by 10-15 % from one start to the
+  // next, more than the stack costs.
+  const start = async (server) => {
+    running = await startRampart(`rampart (${server.label})`, {
+      databaseUrl,
+      port: server.port,
+      logLevel: 'info',
+      dataDir,
+      variant: server.variant,
+      env: { ...common, ...server.env },
+    });
+  };
   const base = (server) => `http://127.0.0.1:${server.port}`;
   // Sign-ups on the unhardened server, whose per-address limit would not stop the twentieth.
+  await start(SERVERS[0]);
   const cookies = [];
   for (let index = 0; index < SESSIONS; index += 1) cookies.push(await signUpAndSignIn(base(SERVERS[0])));
+  await stopRunning();
 
   const scripts = {};
   for (const route of ROUTES) {
@@ -79,17 +90,19 @@ try {
     writeFileSync(scripts[route], rotatingHeadersScript(headerSets), { mode: 0o600 });
   }
 
-  // A short warm-up of every side (JIT, connection pools, prepared statements).
-  for (const route of ROUTES) for (const server of SERVERS) measureWithWrk(`${base(server)}${route}`, { connections, seconds: 2, script: scripts[route] });
-
   const results = {};
   for (let round = 1; round <= rounds; round += 1) {
-    for (const route of ROUTES) {
-      for (const server of SERVERS) {
+    // Every other round in reverse order, so that a drift during the round favours no side.
+    for (const server of round % 2 === 0 ? [...SERVERS].reverse() : SERVERS) {
+      await start(server);
+      for (const route of ROUTES) {
+        // A short warm-up (JIT, connection pools, prepared statements), then the measurement.
+        measureWithWrk(`${base(server)}${route}`, { connections, seconds: 2, script: scripts[route] });
         const result = measureWithWrk(`${base(server)}${route}`, { connections, seconds, script: scripts[route] });
         (results[`${route} ${server.id}`] ??= []).push(result);
         process.stderr.write(`round ${round} ${route} ${server.id}: ${Math.round(result.rps)} req/s\n`);
       }
+      await stopRunning();
     }
   }
 
@@ -108,6 +121,6 @@ try {
     }
   }
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  await stopRunning();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -17,6 +17,8 @@ import type { RouteRateLimit } from './route-rate-limit.js';
  */
 export class RouteCounters {
   private readonly limiters = new Map<string, RateLimiterAbstract>();
+  /** The same, by the limit object of a route: no key to build per request. */
+  private readonly limitersByLimit = new WeakMap<RouteRateLimit, RateLimiterAbstract>();
 
   private constructor(
     private readonly createLimiter: (limit: RouteRateLimit) => RateLimiterAbstract,
@@ -43,13 +45,18 @@ export class RouteCounters {
     return new RouteCounters((limit) => new RateLimiterRedis({ storeClient: redis, ...sharedStoreOptions(limit), keyPrefix: 'rampart:route' }));
   }
 
-  async consume(key: string, limit: RouteRateLimit): Promise<RateLimitDecision> {
+  private limiterFor(limit: RouteRateLimit): RateLimiterAbstract {
+    let limiter = this.limitersByLimit.get(limit);
+    if (limiter !== undefined) return limiter;
     const name = `${limit.max}/${limit.windowSeconds}`;
-    let limiter = this.limiters.get(name);
-    if (limiter === undefined) {
-      limiter = this.createLimiter(limit);
-      this.limiters.set(name, limiter);
-    }
+    limiter = this.limiters.get(name) ?? this.createLimiter(limit);
+    this.limiters.set(name, limiter);
+    this.limitersByLimit.set(limit, limiter);
+    return limiter;
+  }
+
+  async consume(key: string, limit: RouteRateLimit): Promise<RateLimitDecision> {
+    const limiter = this.limiterFor(limit);
     try {
       const result = await limiter.consume(key);
       return decision(limit.max, result.consumedPoints, result.msBeforeNext / 1000);

@@ -26,10 +26,12 @@ declare module 'fastify' {
      * Declared next to the route; without it the default applies (`RAMPART_RATE_LIMIT_PER_MINUTE`).
      */
     rateLimit?: Partial<RouteRateLimit>;
-    /** The limit that applies: the route's declaration over the default (set when the route is added). */
-    appliedRateLimit?: RouteRateLimit;
+    /** The limit that applies, set when the route is added (see `AppliedRateLimit`). */
+    appliedRateLimit?: AppliedRateLimit;
   }
   interface FastifyRequest {
+    /** The limit of the request's route, set in `onRequest`. */
+    appliedRateLimit: AppliedRateLimit | null;
     /**
      * True while a request that carries credentials waits for its guard to say who it is: the guard
      * then counts it against the user (or, when authentication fails, against the address).
@@ -38,12 +40,10 @@ declare module 'fastify' {
   }
 }
 
-/** The route as its counts name it: `METHOD /pattern`, or one name for every path no route matches. */
-function routeName(request: FastifyRequest): string {
-  const { url } = request.routeOptions;
-  if (url === undefined) return 'unmatched';
-  // HEAD is GET without the body: one budget for both.
-  return `${request.method === 'HEAD' ? 'GET' : request.method} ${url}`;
+/** A route's limit as applied: its declaration over the default, and its share of the counter keys. */
+interface AppliedRateLimit extends RouteRateLimit {
+  /** HMAC(key secret, "METHOD /pattern"), computed once per route (HEAD named as GET: one budget). */
+  routeKey: string;
 }
 
 /**
@@ -84,16 +84,16 @@ export function rateLimitHeaders(rate: RateLimitDecision, windowSeconds: number)
  * when it authenticates, otherwise its address (`request.ip`, which believes `X-Forwarded-For` only
  * from the proxies TRUST_PROXY names). API-key requests are counted by their key's own limit instead.
  *
- * Anonymous requests are counted in `onRequest`, before their body is read. A request with a session
- * cookie or an `Authorization` header is counted once its guard knows whether the credential is good:
- * against the user if it is, against the address if it is not — so a forged cookie neither escapes
- * the address's limit nor spends a real user's. A route without a guard counts such a request
+ * A request without a well-formed credential is counted in `onRequest`, before its body is read. One
+ * with a well-formed session cookie or API key is counted once its guard knows whether the credential
+ * is good: against the user if it is, against the address if it is not — so a forged cookie neither
+ * escapes the address's limit nor spends a real user's. A route without a guard counts such a request
  * against the address before its body is validated (a route-level `preValidation` hook added to
- * every route, after the guard's).
+ * every route, after the guard's); one whose body fails first is counted in `onError`.
  */
 export class RouteRateLimits {
-  /** Each route's share of the keys: HMAC(key secret, route), computed once per route. */
-  private readonly routeKeys = new Map<string, string>();
+  /** The limit of every path that matches no route: one budget per address for all of them. */
+  private readonly unmatched: AppliedRateLimit;
 
   constructor(
     private readonly counters: { shared: RouteCounters; perInstance: RouteCounters } | undefined,
@@ -103,11 +103,19 @@ export class RouteRateLimits {
       /** Keys the stored counter names, so that a copy of the store does not give away who called. */
       keySecret: Buffer;
     },
-  ) {}
+  ) {
+    this.unmatched = this.applied({}, 'unmatched');
+  }
 
-  /** Installs the fallback counting on every route registered after this call. */
+  private applied(declared: Partial<RouteRateLimit>, routeName: string): AppliedRateLimit {
+    const routeKey = createHmac('sha256', this.options.keySecret).update(routeName).digest('hex');
+    return { ...this.options.defaultLimit, ...declared, routeKey };
+  }
+
+  /** Gives every route registered after this call its applied limit and the fallback count. */
   install(app: FastifyInstance): void {
     app.decorateRequest('isRateLimitPending', false);
+    app.decorateRequest('appliedRateLimit', null);
     if (this.counters === undefined) return;
     // Callback style: on every route, and nothing to do for most requests — no promise for those.
     const countUnguarded: preValidationHookHandler = (request, reply, done) => {
@@ -115,7 +123,10 @@ export class RouteRateLimits {
       this.countAddress(request, reply).then(() => done(), done);
     };
     app.addHook('onRoute', (route) => {
-      route.config = { ...route.config, appliedRateLimit: { ...this.options.defaultLimit, ...route.config?.rateLimit } };
+      // HEAD is GET without the body: one budget for both. (A route of several methods has one budget.)
+      const method = [route.method].flat()[0];
+      const routeName = `${method === 'HEAD' ? 'GET' : method} ${route.url}`;
+      route.config = { ...route.config, appliedRateLimit: this.applied(route.config?.rateLimit ?? {}, routeName) };
       const own = route.preValidation === undefined ? [] : [route.preValidation].flat();
       route.preValidation = [...own, countUnguarded];
     });
@@ -128,7 +139,10 @@ export class RouteRateLimits {
    */
   readonly onRequest: onRequestHookHandler = (request, reply, done) => {
     if (this.counters === undefined) return done();
-    if (request.routeOptions.url !== undefined && this.hasWellFormedCredential(request)) {
+    // `routeOptions` is built afresh at each read: read it once.
+    const limit = request.routeOptions.config.appliedRateLimit ?? this.unmatched;
+    request.appliedRateLimit = limit;
+    if (limit !== this.unmatched && this.hasWellFormedCredential(request)) {
       request.isRateLimitPending = true;
       return done();
     }
@@ -179,7 +193,7 @@ export class RouteRateLimits {
     if (!request.isRateLimitPending || this.counters?.shared.isInDatabase !== true) return undefined;
     const limit = this.limitOf(request);
     if (limit.isPerInstance) return undefined;
-    return { routeKey: this.routeKeyOf(request), windowMs: limit.windowSeconds * 1000 };
+    return { routeKey: limit.routeKey, windowMs: limit.windowSeconds * 1000 };
   }
 
   /** Applies the count the session lookup made (see `countInSessionLookup`). */
@@ -189,29 +203,21 @@ export class RouteRateLimits {
     this.apply(reply, limit, decision(limit.max, counted.points, (counted.windowEndsAtMs - Date.now()) / 1000));
   }
 
-  private routeKeyOf(request: FastifyRequest): string {
-    const route = routeName(request);
-    let routeKey = this.routeKeys.get(route);
-    if (routeKey === undefined) {
-      routeKey = createHmac('sha256', this.options.keySecret).update(route).digest('hex');
-      this.routeKeys.set(route, routeKey);
-    }
-    return routeKey;
-  }
-
-  private limitOf(request: FastifyRequest): RouteRateLimit {
-    return request.routeOptions.config.appliedRateLimit ?? this.options.defaultLimit;
+  private limitOf(request: FastifyRequest): AppliedRateLimit {
+    return request.appliedRateLimit ?? this.unmatched;
   }
 
   private async count(request: FastifyRequest, reply: FastifyReply | undefined, client: string): Promise<void> {
     request.isRateLimitPending = false;
     if (this.counters === undefined) return;
     const limit = this.limitOf(request);
-    // One key per (route, client), hashed with the route's keyed share: no address or user id is kept
-    // in the store in plain form, nor can one be found by hashing guesses. The session lookup computes
-    // the same key for (route, user) in SQL (migrations/0009).
-    const key = hash('sha256', `${this.routeKeyOf(request)}\n${client}`, 'base64url');
-    const rate = await (limit.isPerInstance ? this.counters.perInstance : this.counters.shared).consume(key, limit);
+    // One key per (route, client). In a shared store it is hashed with the route's keyed share: no
+    // address or user id is kept there in plain form, nor found by hashing guesses; the session lookup
+    // computes the same key for (route, user) in SQL (migrations/0009). This process's own memory
+    // sees the addresses anyway: no hash there.
+    const rate = limit.isPerInstance
+      ? await this.counters.perInstance.consume(`${limit.routeKey}\n${client}`, limit)
+      : await this.counters.shared.consume(hash('sha256', `${limit.routeKey}\n${client}`, 'base64url'), limit);
     if (reply !== undefined) this.apply(reply, limit, rate);
   }
 

@@ -131,7 +131,7 @@ const redisUrl = z.string().refine(
 const wholeNumber = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,6}$/, { error: `must be a whole number from ${min} to ${max}` })
+    .regex(/^\d{1,7}$/, { error: `must be a whole number from ${min} to ${max}` })
     .transform(Number)
     .refine((value) => value >= min && value <= max, { error: `must be a whole number from ${min} to ${max}` });
 
@@ -253,7 +253,7 @@ const environmentSchema = z.object({
   RAMPART_SESSION_LIFETIME_HOURS: optionalVar(wholeNumber(1, 2_160)),
   RAMPART_STEP_UP_MINUTES: optionalVar(wholeNumber(1, 1_440)),
   RAMPART_FORM_MIN_FILL_SECONDS: optionalVar(wholeNumber(0, 60)),
-  RAMPART_RATE_LIMIT_PER_MINUTE: optionalVar(wholeNumber(1, 100_000)),
+  RAMPART_RATE_LIMIT_PER_MINUTE: optionalVar(wholeNumber(1, 1_000_000)),
   RAMPART_WEBAUTHN_RP_ID: optionalVar(host),
   RAMPART_WEBAUTHN_ORIGINS: optionalVar(z.string()),
   RAMPART_CORS_ORIGINS: optionalVar(corsOriginList),

@@ -22,13 +22,17 @@ export class RouteCounters {
 
   private constructor(
     private readonly createLimiter: (limit: RouteRateLimit) => RateLimiterAbstract,
-    /** True when the counts are in `rampart.rate_limits`, which the session lookup can count in too. */
-    readonly isInDatabase = false,
+    /** Where the counts are: this process's memory, `rampart.rate_limits` (which the session lookup can count in too), or Redis. */
+    readonly place: 'process' | 'database' | 'redis',
   ) {}
+
+  get isInDatabase(): boolean {
+    return this.place === 'database';
+  }
 
   /** One process's own counters: right for the embedded database, which only one process may open. */
   static inMemory(): RouteCounters {
-    return new RouteCounters((limit) => new RateLimiterMemory(inMemory(limit)));
+    return new RouteCounters((limit) => new RateLimiterMemory(inMemory(limit)), 'process');
   }
 
   /**
@@ -37,12 +41,12 @@ export class RouteCounters {
    * are still limited, never let through uncounted nor refused for want of a counter.
    */
   static inPostgres(database: Database): RouteCounters {
-    return new RouteCounters((limit) => new RateLimiterRampartPostgres(database, sharedStoreOptions(limit)), true);
+    return new RouteCounters((limit) => new RateLimiterRampartPostgres(database, sharedStoreOptions(limit)), 'database');
   }
 
   /** Counters in Redis (one round trip per request), insured by memory like the Postgres ones. */
   static inRedis(redis: Redis): RouteCounters {
-    return new RouteCounters((limit) => new RateLimiterRedis({ storeClient: redis, ...sharedStoreOptions(limit), keyPrefix: 'rampart:route' }));
+    return new RouteCounters((limit) => new RateLimiterRedis({ storeClient: redis, ...sharedStoreOptions(limit), keyPrefix: 'rampart:route' }), 'redis');
   }
 
   private limiterFor(limit: RouteRateLimit): RateLimiterAbstract {

@@ -44,6 +44,8 @@ declare module 'fastify' {
 interface AppliedRateLimit extends RouteRateLimit {
   /** HMAC(key secret, "METHOD /pattern"), computed once per route (HEAD named as GET: one budget). */
   routeKey: string;
+  /** A short name of the route for this process's own memory, where a long key costs every lookup. */
+  localKey: string;
 }
 
 /**
@@ -92,6 +94,8 @@ export function rateLimitHeaders(rate: RateLimitDecision, windowSeconds: number)
  * every route, after the guard's); one whose body fails first is counted in `onError`.
  */
 export class RouteRateLimits {
+  /** The short name of each route in this process's memory (HEAD and GET share one). */
+  private readonly localKeys = new Map<string, string>();
   /** The limit of every path that matches no route: one budget per address for all of them. */
   private readonly unmatched: AppliedRateLimit;
 
@@ -109,7 +113,12 @@ export class RouteRateLimits {
 
   private applied(declared: Partial<RouteRateLimit>, routeName: string): AppliedRateLimit {
     const routeKey = createHmac('sha256', this.options.keySecret).update(routeName).digest('hex');
-    return { ...this.options.defaultLimit, ...declared, routeKey };
+    let localKey = this.localKeys.get(routeName);
+    if (localKey === undefined) {
+      localKey = String(this.localKeys.size);
+      this.localKeys.set(routeName, localKey);
+    }
+    return { ...this.options.defaultLimit, ...declared, routeKey, localKey };
   }
 
   /** Gives every route registered after this call its applied limit and the fallback count. */
@@ -214,10 +223,10 @@ export class RouteRateLimits {
     // One key per (route, client). In a shared store it is hashed with the route's keyed share: no
     // address or user id is kept there in plain form, nor found by hashing guesses; the session lookup
     // computes the same key for (route, user) in SQL (migrations/0009). This process's own memory
-    // sees the addresses anyway: no hash there.
-    const rate = limit.isPerInstance
-      ? await this.counters.perInstance.consume(`${limit.routeKey}\n${client}`, limit)
-      : await this.counters.shared.consume(hash('sha256', `${limit.routeKey}\n${client}`, 'base64url'), limit);
+    // sees the addresses anyway: a short key, no hash, there.
+    const counters = limit.isPerInstance ? this.counters.perInstance : this.counters.shared;
+    const key = counters.place === 'process' ? `${limit.localKey}\n${client}` : hash('sha256', `${limit.routeKey}\n${client}`, 'base64url');
+    const rate = await counters.consume(key, limit);
     if (reply !== undefined) this.apply(reply, limit, rate);
   }
 

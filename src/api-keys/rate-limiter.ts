@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../server/errors.js';
 import type { ApiKeyLookup } from './api-keys.js';
 import { RATE_LIMIT_WINDOW_SECONDS } from './api-keys.js';
@@ -27,6 +27,21 @@ export interface ApiKeyRateLimiter {
 
 export function decision(limit: number, used: number, resetSeconds: number): RateLimitDecision {
   return { isAllowed: used <= limit, limit, remaining: Math.max(0, limit - used), resetSeconds: Math.max(1, Math.ceil(resetSeconds)) };
+}
+
+/**
+ * Counts one request with a rate-limiter-flexible limiter and says what it decided. A rejection is a
+ * refusal whatever count it reports (one answered from the library's in-memory block reports 0 points
+ * used); any other failure (the store unreachable) is thrown for the caller to decide.
+ */
+export async function consumeOne(limiter: RateLimiterAbstract, key: string, limit: number): Promise<RateLimitDecision> {
+  try {
+    const result = await limiter.consume(key);
+    return decision(limit, result.consumedPoints, result.msBeforeNext / 1000);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return decision(limit, Math.max(error.consumedPoints, limit + 1), error.msBeforeNext / 1000);
+    throw error;
+  }
 }
 
 /** The default: the authenticating statement has counted the request in the key's window row. */
@@ -61,11 +76,8 @@ export class RedisRateLimiter implements ApiKeyRateLimiter {
   async decide(lookup: ApiKeyLookup): Promise<RateLimitDecision> {
     const limit = lookup.rateLimitPerMinute;
     try {
-      const result = await this.limiterFor(limit).consume(lookup.id);
-      return decision(limit, result.consumedPoints, result.msBeforeNext / 1000);
+      return await consumeOne(this.limiterFor(limit), lookup.id, limit);
     } catch (error) {
-      // A rejection is a refusal, whatever count it reports.
-      if (error instanceof RateLimiterRes) return decision(limit, Math.max(error.consumedPoints, limit + 1), error.msBeforeNext / 1000);
       throw new AppError('SERVICE_UNAVAILABLE', { publicMessage: 'The rate limiter is unreachable; retry shortly.', cause: error });
     }
   }

@@ -2,11 +2,10 @@ import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
-  RateLimiterRes,
   RateLimiterPostgres,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import { decision, type RateLimitDecision } from '../api-keys/rate-limiter.js';
+import { consumeOne, type RateLimitDecision } from '../api-keys/rate-limiter.js';
 import type { Database } from '../db/database.js';
 import type { RouteRateLimit } from './route-rate-limit.js';
 
@@ -59,16 +58,8 @@ export class RouteCounters {
     return limiter;
   }
 
-  async consume(key: string, limit: RouteRateLimit): Promise<RateLimitDecision> {
-    const limiter = this.limiterFor(limit);
-    try {
-      const result = await limiter.consume(key);
-      return decision(limit.max, result.consumedPoints, result.msBeforeNext / 1000);
-    } catch (refusal) {
-      // A refusal, always — even one answered from the in-memory block, which reports 0 points used.
-      if (refusal instanceof RateLimiterRes) return decision(limit.max, Math.max(refusal.consumedPoints, limit.max + 1), refusal.msBeforeNext / 1000);
-      throw refusal;
-    }
+  consume(key: string, limit: RouteRateLimit): Promise<RateLimitDecision> {
+    return consumeOne(this.limiterFor(limit), key, limit.max);
   }
 }
 

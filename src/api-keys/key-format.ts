@@ -83,6 +83,15 @@ export function isWellFormedApiKey(value: string): boolean {
   return crc32(value.slice(0, KEY_LENGTH - CHECKSUM_LENGTH)) === base62Value(value.slice(KEY_LENGTH - CHECKSUM_LENGTH));
 }
 
+/**
+ * The API key an `Authorization: Bearer <key>` header presents, if it is well formed (see
+ * `isWellFormedApiKey`); undefined for any other header or none.
+ */
+export function wellFormedApiKeyIn(authorization: string | undefined): string | undefined {
+  const key = /^Bearer +(\S+)$/.exec(authorization ?? '')?.[1];
+  return key !== undefined && isWellFormedApiKey(key) ? key : undefined;
+}
+
 export function apiKeyEnvironmentFor(nodeEnv: string): ApiKeyEnvironment {
   return nodeEnv === 'production' ? 'live' : 'test';
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { lookUpApiKey, RATE_LIMIT_WINDOW_SECONDS, type ApiKeyLookup } from '../api-keys/api-keys.js';
-import { isWellFormedApiKey, type ApiKeyEnvironment } from '../api-keys/key-format.js';
+import { wellFormedApiKeyIn, type ApiKeyEnvironment } from '../api-keys/key-format.js';
 import type { ApiKeyHasher } from '../api-keys/key-hasher.js';
 import type { ApiKeyRateLimiter } from '../api-keys/rate-limiter.js';
 import { scopesAllow } from '../api-keys/scopes.js';
@@ -74,9 +74,8 @@ export function createApiKeyGuard(services: AccountServices, apiKeys: ApiKeyServ
   }
 
   return async function requireApiKey(request: FastifyRequest, reply: FastifyReply, action: Permission): Promise<void> {
-    const match = /^Bearer +(\S+)$/.exec(request.headers.authorization ?? '');
-    const key = match?.[1];
-    if (key === undefined || !isWellFormedApiKey(key)) throw invalidKey();
+    const key = wellFormedApiKeyIn(request.headers.authorization);
+    if (key === undefined) throw invalidKey();
 
     const lookup = await lookUpApiKey(database, { key, hasher: apiKeys.hasher, countUsage: apiKeys.limiter.isCountedByDatabase });
     if (lookup === undefined || !lookup.workspace.isActive) throw invalidKey();

@@ -1,7 +1,7 @@
 import { createHmac, hash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preValidationHookHandler } from 'fastify';
 import { decision, type RateLimitDecision } from '../api-keys/rate-limiter.js';
-import { isWellFormedApiKey } from '../api-keys/key-format.js';
+import { wellFormedApiKeyIn } from '../api-keys/key-format.js';
 import { isTokenShaped } from '../crypto/tokens.js';
 import { AppError } from '../server/errors.js';
 import type { CountedRequest } from '../sessions/sessions.js';
@@ -171,10 +171,7 @@ export class RouteRateLimits {
 
   private hasWellFormedCredential(request: FastifyRequest): boolean {
     const { authorization } = request.headers;
-    if (authorization !== undefined) {
-      const key = /^Bearer +(\S+)$/.exec(authorization)?.[1];
-      return key !== undefined && isWellFormedApiKey(key);
-    }
+    if (authorization !== undefined) return wellFormedApiKeyIn(authorization) !== undefined;
     const token = this.options.cookies.readSessionToken(request);
     return token !== undefined && isTokenShaped(token);
   }

@@ -61,14 +61,19 @@ async function readTls(config: RampartConfig): Promise<{ cert: Buffer; key: Buff
   return { cert: await read(config.tls.certFile, 'TLS_CERT_FILE'), key: await read(config.tls.keyFile, 'TLS_KEY_FILE') };
 }
 
+/** The port a listening server is bound to (the one the system chose when `requested` was 0). */
+function boundPort(server: Pick<Server, 'address'>, requested: number): number {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : requested;
+}
+
 /** Resolves with the port once the server listens; a failure (EADDRINUSE, EACCES) rejects instead. */
 function listenOn(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
+      resolve(boundPort(server, port));
     });
   });
 }
@@ -141,8 +146,7 @@ export async function startServer(
     else await database.close();
     throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const port = boundPort(app.server, config.port);
   const url = `${tls ? 'https' : 'http'}://${hostForUrl(config.host)}:${port}`;
   logger.info({ url, publicUrl: config.publicUrl }, `Rampart is listening on ${url}`);
   if (httpRedirectUrl !== undefined) {

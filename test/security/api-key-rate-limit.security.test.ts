@@ -5,18 +5,12 @@
  * between them at once, admit exactly the limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../fixtures/app.js';
+import { createTestApp, sharedLimitStores, type TestApp } from '../fixtures/app.js';
 import { createVerifiedUser, uniqueEmail } from '../fixtures/accounts.js';
 import { createWorkspaceAs } from '../fixtures/workspaces.js';
 
 const LIMIT = 10;
-const redisUrl = process.env.REDIS_URL;
-if (process.env.CI && redisUrl === undefined) throw new Error('CI must set REDIS_URL: the shared Redis limit is tested there');
-
-const backends: [string, Record<string, string>][] = [
-  ['the database', {}],
-  ...(redisUrl === undefined ? [] : [['Redis', { REDIS_URL: redisUrl }] as [string, Record<string, string>]]),
-];
+const backends = sharedLimitStores();
 
 describe.each(backends)('one key, two instances, limit state in %s', (_label, env) => {
   let first: TestApp;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/api-keys/key-format.js';
 import { generateToken } from '../../src/crypto/tokens.js';
-import { createTestApp, type TestApp } from '../fixtures/app.js';
+import { createTestApp, sharedLimitStores, type TestApp } from '../fixtures/app.js';
 import { createWorkspaceAs } from '../fixtures/workspaces.js';
 import { createVerifiedUser, fetchFormToken, SAME_ORIGIN, signInRequest, strongPassword, uniqueEmail } from '../fixtures/accounts.js';
 
@@ -165,16 +165,10 @@ describe('the client address behind a proxy (X-Forwarded-For spoofing)', () => {
 
 /** An anonymous route counted in the shared store (liveness is counted per instance, by design). */
 const SHARED_ROUTE = '/api/openapi.json';
-const redisUrl = process.env.REDIS_URL;
-if (process.env.CI && redisUrl === undefined) throw new Error('CI must set REDIS_URL: the shared Redis limit is tested there');
-
 describe('two instances share one count', () => {
   // On the embedded database the counts live in the process (only one process may open it); on a
   // Postgres server they live in the database, and in Redis when REDIS_URL is set.
-  const stores: [string, Record<string, string>][] = [
-    ['the database', {}],
-    ...(redisUrl === undefined ? [] : [['Redis', { REDIS_URL: redisUrl }] as [string, Record<string, string>]]),
-  ];
+  const stores = sharedLimitStores();
 
   describe.each(stores)('counts in %s', (label, env) => {
     let first: TestApp;

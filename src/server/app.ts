@@ -28,6 +28,7 @@ import {
 import { createApiKeyGuard, type ApiKeyServices } from '../http/api-key-guard.js';
 import { apiKeyRoutes } from '../http/routes/api-keys.js';
 import { auditLogRoutes } from '../http/routes/audit-log.js';
+import { devOutboxRoutes } from '../http/routes/dev-outbox.js';
 import { authRoutes } from '../http/routes/auth.js';
 import { formRoutes } from '../http/routes/forms.js';
 import { healthRoutes } from '../http/routes/health.js';
@@ -45,8 +46,9 @@ import { RouteRateLimits } from '../http/route-rate-limit.js';
 import { createSessionGuard, SessionCookies, type SessionGuard } from '../http/session-guard.js';
 import { createStepUpGuard, installStepUp, type StepUpGuard } from '../http/step-up-guard.js';
 import { collectWorkspaceRoutes, WorkspaceAccess, type WorkspaceRoute } from '../http/workspace-guard.js';
-import type { Mailer } from '../mail/index.js';
+import { MemoryOutbox, type Mailer } from '../mail/index.js';
 import type { RampartConfig } from './config.js';
+import { CONSOLE_BUILD_DIR, loadConsoleFiles, serveConsole } from './console.js';
 import { AppError } from './errors.js';
 import { installErrorHandling, sendProblem, toAppError } from './error-handler.js';
 import { RequestLogController } from './request-logging.js';
@@ -96,6 +98,11 @@ export interface CreateAppOptions {
    * and the per-route limits, to measure what they cost. Never for serving anyone.
    */
   withoutHardening?: boolean;
+  /**
+   * Where the built web console is (default `dist/console` of this package); null serves the API
+   * alone. Without a build there (`npm run build` makes it) there is no console either.
+   */
+  consoleDirectory?: string | null;
 }
 
 /**
@@ -273,6 +280,12 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   await typed.register(auditLogRoutes, { services, requireSession, access: workspaceAccess });
   await typed.register(apiKeyRoutes, { services, apiKeys, requireSession, access: workspaceAccess });
   typed.get('/api/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
+  if (config.nodeEnv !== 'production' && services.mailer instanceof MemoryOutbox) {
+    await typed.register(devOutboxRoutes, { outbox: services.mailer });
+  }
+  const consoleFiles = options.consoleDirectory === null ? null : await loadConsoleFiles(options.consoleDirectory ?? CONSOLE_BUILD_DIR);
+  if (consoleFiles !== null) serveConsole(app, consoleFiles);
+  else if (options.consoleDirectory !== null) logger.warn('no web console build found: serving the API alone (`npm run build` builds the console)');
 
   return app;
 }

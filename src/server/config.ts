@@ -348,7 +348,9 @@ export function parseConfig(env: Record<string, string | undefined>, cwd = proce
     vars.TLS_CERT_FILE !== undefined && vars.TLS_KEY_FILE !== undefined
       ? { certFile: path.resolve(cwd, vars.TLS_CERT_FILE), keyFile: path.resolve(cwd, vars.TLS_KEY_FILE) }
       : undefined;
-  const reachableHost = listenHost === '0.0.0.0' || listenHost === '::' ? 'localhost' : listenHost;
+  // A loopback or wildcard listener is reached as `localhost`: the console's passkeys need a host name
+  // (a WebAuthn RP id cannot be an IP address), and browsers treat http://localhost as a secure context.
+  const reachableHost = listenHost === '0.0.0.0' || listenHost === '::' || isLoopbackHost(listenHost) ? 'localhost' : listenHost;
   const defaultPublicUrl = `${tls ? 'https' : 'http'}://${hostForUrl(reachableHost)}:${port}`;
   const publicUrl = vars.PUBLIC_URL ?? defaultPublicUrl;
   const webauthn = webauthnSettings(publicUrl, vars.RAMPART_WEBAUTHN_RP_ID, vars.RAMPART_WEBAUTHN_ORIGINS);

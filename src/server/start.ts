@@ -149,6 +149,10 @@ export async function startServer(
   const port = boundPort(app.server, config.port);
   const url = `${tls ? 'https' : 'http'}://${hostForUrl(config.host)}:${port}`;
   logger.info({ url, publicUrl: config.publicUrl }, `Rampart is listening on ${url}`);
+  if (app.hasRoute({ method: 'GET', url: '/*' })) {
+    const consoleUrl = `${config.publicUrl}/`;
+    logger.info({ consoleUrl }, `the console is at ${consoleUrl}`);
+  }
   if (httpRedirectUrl !== undefined) {
     logger.info({ url: httpRedirectUrl, publicUrl: config.publicUrl }, `redirecting plain HTTP on ${httpRedirectUrl} to ${config.publicUrl}`);
   }

@@ -3,7 +3,7 @@
  * every other screen waits for the session and sends a signed-out visitor to sign-in, remembering
  * where they were going.
  */
-import { useEffect, type ReactNode } from 'react';
+import { Component, useEffect, type ReactNode } from 'react';
 import { Layout } from './components/layout';
 import { Loading } from './components/page';
 import { AcceptInvitationPage } from './pages/auth/accept-invitation';
@@ -29,11 +29,39 @@ export function App() {
     <SessionProvider>
       <StepUpProvider>
         <Layout>
-          <Routes />
+          <ScreenErrorBoundary>
+            <Routes />
+          </ScreenErrorBoundary>
         </Layout>
       </StepUpProvider>
     </SessionProvider>
   );
+}
+
+/**
+ * A screen that throws while rendering shows a way out instead of a blank page; the next navigation
+ * tries again.
+ */
+class ScreenErrorBoundary extends Component<{ children: ReactNode }, { failedAt: string | null }> {
+  override state = { failedAt: null as string | null };
+
+  static getDerivedStateFromError(): { failedAt: string } {
+    return { failedAt: window.location.pathname + window.location.search };
+  }
+
+  override render() {
+    if (this.state.failedAt !== null && this.state.failedAt === window.location.pathname + window.location.search) {
+      return (
+        <div role="alert" className="notice error">
+          <p>This screen could not be shown.</p>
+          <p>
+            <a href="/workspaces">Go to your workspaces</a>
+          </p>
+        </div>
+      );
+    }
+    return this.props.children;
+  }
 }
 
 /** Screens anyone may open. */
@@ -70,7 +98,8 @@ function Routes() {
   const accountRoute = ACCOUNT_ROUTES[path];
   if (accountRoute) return accountRoute();
   const workspace = matchPath('/workspaces/:ws', path) ?? matchPath('/workspaces/:ws/:section', path);
-  if (workspace?.ws) return <WorkspaceRoutes workspaceId={workspace.ws} section={workspace.section ?? 'members'} />;
+  // Keyed by workspace: no form state of one workspace's screen carries over to another's.
+  if (workspace?.ws) return <WorkspaceRoutes key={workspace.ws} workspaceId={workspace.ws} section={workspace.section ?? 'members'} />;
   return <NotFoundPage />;
 }
 

@@ -15,11 +15,14 @@ export interface Resource<T> {
   reload: () => void;
 }
 
-/** Loads once per change of `key`, and again on `reload()`. */
+/**
+ * Loads once per change of `key`, and again on `reload()`. What was loaded for another key is never
+ * returned (a workspace's data under another workspace's address); a reload of the same key keeps
+ * showing the previous data until the new answer arrives.
+ */
 export function useResource<T>(load: () => Promise<T>, key: string): Resource<T> {
   const { markSignedOut } = useSession();
-  const [data, setData] = useState<T>();
-  const [error, setError] = useState<unknown>(null);
+  const [loaded, setLoaded] = useState<{ key: string; data?: T; error: unknown }>({ key, error: null });
   const [isLoading, setLoading] = useState(true);
   const [generation, setGeneration] = useState(0);
   const loadRef = useRef(load);
@@ -30,15 +33,13 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
     setLoading(true);
     loadRef
       .current()
-      .then((value) => {
-        if (!isCurrent) return;
-        setData(value);
-        setError(null);
+      .then((data) => {
+        if (isCurrent) setLoaded({ key, data, error: null });
       })
       .catch((caught: unknown) => {
         if (!isCurrent) return;
         if (isSignedOutError(caught)) markSignedOut('expired');
-        setError(caught);
+        setLoaded((previous) => (previous.key === key ? { ...previous, error: caught } : { key, error: caught }));
       })
       .finally(() => {
         if (isCurrent) setLoading(false);
@@ -49,7 +50,8 @@ export function useResource<T>(load: () => Promise<T>, key: string): Resource<T>
   }, [key, generation, markSignedOut]);
 
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
-  return { data, error, isLoading, reload };
+  const isThisKey = loaded.key === key;
+  return { data: isThisKey ? loaded.data : undefined, error: isThisKey ? loaded.error : null, isLoading: isLoading || !isThisKey, reload };
 }
 
 export interface Action {

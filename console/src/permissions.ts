@@ -5,7 +5,7 @@
  */
 import { ASSIGNABLE_ROLES, hasRoleAtLeast, mayManageMember, minimumRoleFor, ROLES, type Permission, type Role } from '../../src/workspaces/permissions';
 
-export { ASSIGNABLE_ROLES, mayManageMember, ROLES, type Permission, type Role };
+export { ASSIGNABLE_ROLES, hasRoleAtLeast, mayManageMember, ROLES, type Permission, type Role };
 
 /** Whether `role` may perform `action` in its workspace. */
 export function can(role: Role | null, action: Permission): boolean {

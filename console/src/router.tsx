@@ -51,7 +51,11 @@ export function matchPath(pattern: string, pathname: string): Record<string, str
     const value = actual[index] ?? '';
     if (part.startsWith(':')) {
       if (value === '') return null;
-      params[part.slice(1)] = decodeURIComponent(value);
+      try {
+        params[part.slice(1)] = decodeURIComponent(value);
+      } catch {
+        return null; // a broken %-escape: no screen has this address
+      }
     } else if (part !== value) {
       return null;
     }

@@ -4,7 +4,7 @@
  * wherever it comes from — so a session revoked from another device ends here at the next request,
  * or as soon as the tab is looked at again.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, unwrap } from './api/client';
 import { ApiError } from './api/problem';
 import type { Me } from './api/types';
@@ -30,11 +30,17 @@ export function isSignedOutError(error: unknown): boolean {
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
 
+  // Reads overlap (a navigation and a focus at once): only the latest one counts, and none started
+  // before a sign-out may bring the signed-in state back.
+  const latestRead = useRef(0);
+
   const refresh = useCallback(async () => {
+    const read = ++latestRead.current;
     try {
       const me = await unwrap(api.GET('/api/me'));
-      setState({ status: 'signed-in', me });
+      if (read === latestRead.current) setState({ status: 'signed-in', me });
     } catch (error) {
+      if (read !== latestRead.current) return;
       // A session that just ended says so; a first load that fails for another reason shows sign-in.
       if (isSignedOutError(error)) setState((previous) => (previous.status === 'signed-in' ? { status: 'signed-out', reason: 'expired' } : { status: 'signed-out' }));
       else setState((previous) => (previous.status === 'loading' ? { status: 'signed-out' } : previous));
@@ -42,6 +48,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const markSignedOut = useCallback((reason?: 'expired') => {
+    latestRead.current += 1;
     setState(reason === undefined ? { status: 'signed-out' } : { status: 'signed-out', reason });
   }, []);
 
@@ -55,7 +62,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const isSignedIn = state.status === 'signed-in';
   useEffect(() => {
     if (isSignedIn) void refresh();
-    // Only when the address changes, not when signing in (that read /api/me already).
+    // On a change of address only: `isSignedIn` turning true means sign-in has just read /api/me.
   }, [pathname, refresh]);
 
   // A tab left open while the session was revoked elsewhere finds out when it is looked at again.

@@ -4,13 +4,14 @@
  * then asks the person to confirm who they are — with their password, or with their second factor
  * when they have one — calls `POST /api/auth/step-up`, and retries the action once.
  */
-import { startAuthentication } from '@simplewebauthn/browser';
-import { createContext, useCallback, useContext, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, unwrap } from './api/client';
 import type { paths } from './api/schema';
 import type { MfaStatus } from './api/types';
 import { ErrorNotice } from './components/error-notice';
 import { Field } from './components/field';
+import { normalizeCode } from './pages/auth/codes';
+import { assertPasskey } from './passkey-ceremonies';
 
 interface StepUpContextValue {
   /** Shows the prompt; resolves true once the server accepted the confirmation, false if cancelled. */
@@ -26,16 +27,31 @@ export function useStepUp(): StepUpContextValue {
 }
 
 export function StepUpProvider({ children }: { children: ReactNode }) {
-  const [pending, setPending] = useState<((confirmed: boolean) => void) | null>(null);
-  const confirm = useCallback(() => new Promise<boolean>((resolve) => setPending(() => resolve)), []);
-  const finish = (confirmed: boolean) => {
-    pending?.(confirmed);
-    setPending(null);
-  };
+  // The waiting caller's resolve lives in a ref: a second `confirm()` must settle the first one
+  // (as cancelled) rather than leave its action waiting forever.
+  const pending = useRef<((confirmed: boolean) => void) | null>(null);
+  const [isOpen, setOpen] = useState(false);
+  const confirm = useCallback(
+    () =>
+      new Promise<boolean>((resolve) => {
+        pending.current?.(false);
+        pending.current = resolve;
+        setOpen(true);
+      }),
+    [],
+  );
+  const finish = useCallback((confirmed: boolean) => {
+    const resolve = pending.current;
+    pending.current = null;
+    setOpen(false);
+    resolve?.(confirmed);
+  }, []);
+  // Every useAction depends on this value: a new object each render would re-create their `run`.
+  const value = useMemo(() => ({ confirm }), [confirm]);
   return (
-    <StepUpContext.Provider value={{ confirm }}>
+    <StepUpContext.Provider value={value}>
       {children}
-      {pending !== null && <StepUpDialog onDone={finish} />}
+      {isOpen && <StepUpDialog onDone={finish} />}
     </StepUpContext.Provider>
   );
 }
@@ -45,6 +61,9 @@ type StepUpBody = NonNullable<paths['/api/auth/step-up']['post']['requestBody']>
 
 function StepUpDialog({ onDone }: { onDone: (confirmed: boolean) => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  // What had focus when the prompt opened (the action's button): focus goes back there when it closes,
+  // since the dialog is unmounted rather than closed and the browser would leave focus on the page body.
+  const [opener] = useState(() => document.activeElement);
   const [mfa, setMfa] = useState<MfaStatus | null>(null);
   const [method, setMethod] = useState<Method | null>(null);
   const [value, setValue] = useState('');
@@ -60,6 +79,13 @@ function StepUpDialog({ onDone }: { onDone: (confirmed: boolean) => void }) {
       })
       .catch(setError);
   }, []);
+
+  useEffect(
+    () => () => {
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    },
+    [opener],
+  );
 
   const submit = async (body: StepUpBody) => {
     setBusy(true);
@@ -77,17 +103,17 @@ function StepUpDialog({ onDone }: { onDone: (confirmed: boolean) => void }) {
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     if (method === 'password') void submit({ password: value });
-    else if (method === 'code') void submit({ code: value.replace(/\s/g, '') });
+    else if (method === 'code') void submit({ code: normalizeCode(value) });
     else if (method === 'recoveryCode') void submit({ recoveryCode: value.trim() });
   };
 
-  const usePasskey = async () => {
+  const confirmWithPasskey = async () => {
     setBusy(true);
     setError(null);
     try {
       const { options } = await unwrap(api.POST('/api/auth/step-up/passkey-options', { body: {} }));
-      const passkey = await startAuthentication({ optionsJSON: options as never });
-      await unwrap(api.POST('/api/auth/step-up', { body: { passkey: passkey as never } }));
+      const passkey = await assertPasskey(options);
+      await unwrap(api.POST('/api/auth/step-up', { body: { passkey } }));
       onDone(true);
     } catch (caught) {
       setError(caught);
@@ -133,7 +159,7 @@ function StepUpDialog({ onDone }: { onDone: (confirmed: boolean) => void }) {
               </button>
             )}
             {mfa.passkeys > 0 && (
-              <button type="button" className="link" onClick={() => void usePasskey()} disabled={isBusy}>
+              <button type="button" className="link" onClick={() => void confirmWithPasskey()} disabled={isBusy}>
                 Use a passkey
               </button>
             )}

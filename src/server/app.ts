@@ -281,7 +281,7 @@ export async function createApp(options: CreateAppOptions): Promise<FastifyInsta
   await typed.register(apiKeyRoutes, { services, apiKeys, requireSession, access: workspaceAccess });
   typed.get('/api/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
   if (config.nodeEnv !== 'production' && services.mailer instanceof MemoryOutbox) {
-    await typed.register(devOutboxRoutes, { outbox: services.mailer });
+    await typed.register(devOutboxRoutes, { outbox: services.mailer, publicUrl: config.publicUrl });
   }
   const consoleFiles = options.consoleDirectory === null ? null : await loadConsoleFiles(options.consoleDirectory ?? CONSOLE_BUILD_DIR);
   if (consoleFiles !== null) serveConsole(app, consoleFiles);

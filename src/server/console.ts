@@ -6,16 +6,15 @@
  * files the build produced, so no path — `..`, encoded slashes, symlinks — reaches anything else, and
  * serving costs no disk I/O. The build is a few hundred kilobytes.
  *
- * Every address that is not a file and not under `/api/` answers index.html to a browser navigation,
- * so the console's own routes (`/workspaces/…`, the email links `/verify-email?token=…`) load the app.
- * index.html carries the console's Content-Security-Policy: scripts, styles, images and requests only
+ * The console's own addresses (`/workspaces/…`, the email links `/verify-email?token=…`) answer
+ * index.html, so a link or a reload opens the right screen. index.html carries the console's Content-Security-Policy: scripts, styles, images and requests only
  * from Rampart's own origin — no inline script or style, no `eval`, no data: URLs — with Trusted Types
  * enforced, so no script can write HTML into the page.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 
 /** Where `npm run build` puts the console, from both `src/server` (tests) and `dist/server` (built). */
 export const CONSOLE_BUILD_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
@@ -85,19 +84,32 @@ export async function loadConsoleFiles(directory = CONSOLE_BUILD_DIR): Promise<M
   return files;
 }
 
-/** Paths that belong to the API or to well-known files: never the console, even for a browser. */
-function isReservedPath(urlPath: string): boolean {
-  return urlPath === '/api' || urlPath.startsWith('/api/') || urlPath.startsWith('/.well-known/');
-}
+/**
+ * The console's own addresses, which load the app: its screens and the links of its emails. Every
+ * other path stays the API's (an unknown one is its ordinary 404 problem, counted like any route).
+ * test/security/console-serving.security.test.ts checks this list against console/src/app.tsx.
+ */
+export const CONSOLE_PAGES = [
+  '/',
+  '/sign-in',
+  '/sign-up',
+  '/verify-email',
+  '/forgot-password',
+  '/reset-password',
+  '/invitations/accept',
+  '/dev/outbox',
+  '/account',
+  '/account/*',
+  '/workspaces',
+  '/workspaces/*',
+] as const;
 
-/** Whether the request is a browser loading a page (as opposed to a script fetching a resource). */
-function isPageNavigation(request: FastifyRequest): boolean {
-  return request.headers.accept?.includes('text/html') === true;
-}
+/** A page load is index.html and a few assets: people behind one office address share these counts. */
+const CONSOLE_RATE_LIMIT = { max: 600, windowSeconds: 60 };
 
 /**
- * Adds `GET /*` (and HEAD) for the console. Requests it does not serve go to the not-found handler,
- * so an unknown API path still answers its 404 (or 405) problem.
+ * Adds a GET (and HEAD) route for each console page and each file of the build. Nothing else: a path
+ * that is neither is left to the not-found handler.
  *
  * @example
  * const files = await loadConsoleFiles();
@@ -106,25 +118,14 @@ function isPageNavigation(request: FastifyRequest): boolean {
 export function serveConsole(app: FastifyInstance, files: Map<string, ConsoleFile>): void {
   const index = files.get('/index.html');
   if (index === undefined) throw new TypeError('the console build has no index.html');
-  const send = (reply: FastifyReply, file: ConsoleFile) => {
-    void reply.header('cache-control', file.cacheControl).type(file.contentType);
-    if (file === index) void reply.header('content-security-policy', CONSOLE_CONTENT_SECURITY_POLICY);
-    return reply.send(file.body);
-  };
-  app.get(
-    '/*',
-    {
-      schema: { hide: true },
-      // A page load fetches index.html and a few assets; people behind one office address share the count.
-      config: { rateLimit: { max: 600, windowSeconds: 60 } },
-    },
-    (request, reply) => {
-      const urlPath = request.url.split('?', 1)[0] ?? '/';
-      if (isReservedPath(urlPath)) return reply.callNotFound();
-      const file = files.get(urlPath);
-      if (file !== undefined && file !== index) return send(reply, file);
-      if (urlPath === '/' || urlPath === '/index.html' || isPageNavigation(request)) return send(reply, index);
-      return reply.callNotFound();
-    },
-  );
+  const options = { schema: { hide: true }, config: { rateLimit: CONSOLE_RATE_LIMIT } };
+  for (const page of CONSOLE_PAGES) {
+    app.get(page, options, (_request, reply) =>
+      reply.header('cache-control', index.cacheControl).header('content-security-policy', CONSOLE_CONTENT_SECURITY_POLICY).type(index.contentType).send(index.body),
+    );
+  }
+  for (const [urlPath, file] of files) {
+    if (file === index) continue;
+    app.get(urlPath, options, (_request, reply) => reply.header('cache-control', file.cacheControl).type(file.contentType).send(file.body));
+  }
 }

@@ -149,9 +149,11 @@ export async function startServer(
   const port = boundPort(app.server, config.port);
   const url = `${tls ? 'https' : 'http'}://${hostForUrl(config.host)}:${port}`;
   logger.info({ url, publicUrl: config.publicUrl }, `Rampart is listening on ${url}`);
-  if (app.hasRoute({ method: 'GET', url: '/*' })) {
-    const consoleUrl = `${config.publicUrl}/`;
-    logger.info({ consoleUrl }, `the console is at ${consoleUrl}`);
+  if (app.hasRoute({ method: 'GET', url: '/' })) {
+    const consoleUrl = new URL('/', config.publicUrl);
+    // PORT=0 asks the system for a port: the default PUBLIC_URL could only name it once bound.
+    if (consoleUrl.port === '0') consoleUrl.port = String(port);
+    logger.info({ consoleUrl: consoleUrl.href }, `the console is at ${consoleUrl.href}`);
   }
   if (httpRedirectUrl !== undefined) {
     logger.info({ url: httpRedirectUrl, publicUrl: config.publicUrl }, `redirecting plain HTTP on ${httpRedirectUrl} to ${config.publicUrl}`);

@@ -8,12 +8,14 @@
  * The only requests not made by the page are the ones an API client would make: the API key used
  * with fetch, and nothing else.
  */
+import { readFile } from 'node:fs/promises';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../fixtures/app.js';
 import { addPasskeyDevice, launchChromium } from '../fixtures/browser.js';
-import { expectNoPageProblems, inspectScreen, openRecordedPage, startConsoleServer, type PageProblems } from '../fixtures/console.js';
+import { awayFromStepBoundary } from '../fixtures/mfa.js';
+import { expectAccessible, expectNoPageProblems, inspectScreen, openRecordedPage, startConsoleServer, type PageProblems } from '../fixtures/console.js';
 
 let t: TestApp;
 let origin: string;
@@ -175,7 +177,7 @@ describe('the console in Chromium', () => {
         await owner.page.getByRole('button', { name: 'Create API key' }).click();
         const shownKey = owner.page.getByLabel('Your new API key');
         await shownKey.waitFor();
-        const key = (await shownKey.textContent())!.trim();
+        const key = await shownKey.inputValue();
         expect(key).toMatch(/^rk_/);
         await inspectScreen(owner.page, 'api-key-created');
 
@@ -204,6 +206,16 @@ describe('the console in Chromium', () => {
         await openTab(owner.page, 'Settings', 'Settings');
         await inspectScreen(owner.page, 'workspace-settings');
 
+        // The page holds no secret of its own: the session cookie is out of its reach (HttpOnly), and
+        // the API key shown once was never written to storage.
+        const kept = await owner.page.evaluate(() => {
+          const page = globalThis as unknown as { document: { cookie: string }; localStorage: { length: number }; sessionStorage: { length: number } };
+          return { cookie: page.document.cookie, stored: page.localStorage.length + page.sessionStorage.length };
+        });
+        expect(kept.cookie).not.toContain('rampart_session');
+        expect(kept.cookie).not.toContain(key);
+        expect(kept.stored).toBe(0);
+
         expectNoPageProblems(owner.problems);
         expectNoPageProblems(member.problems);
       } finally {
@@ -214,16 +226,23 @@ describe('the console in Chromium', () => {
     180_000,
   );
 
-  it('enrols an authenticator app by reading its secret off the page, then signs in with a code from it', async () => {
+  it('enrols an authenticator app by reading its secret off the page, steps up with it in an older session, and signs in with a recovery code', async () => {
     const person = await newPerson('Tamsin');
+    const olderSession = await newPerson('Tamsin');
+    olderSession.email = person.email;
     try {
       await signUpAndVerify(person);
       await signIn(person);
       await heading(person.page, 'Workspaces');
+      // A second browser signed in with the password alone, before the account had a second factor.
+      await signIn(olderSession);
+      await heading(olderSession.page, 'Workspaces');
 
       await person.page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Security', exact: true }).click();
       await heading(person.page, 'Security');
       await inspectScreen(person.page, 'security');
+      // The codes used below must all fall in this 30-second step or the next: start well inside one.
+      await awayFromStepBoundary();
       await person.page.getByRole('button', { name: 'Set up an authenticator app' }).click();
       await person.page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
       const secret = (await person.page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '');
@@ -234,52 +253,108 @@ describe('the console in Chromium', () => {
       await person.page.getByRole('button', { name: 'Activate' }).click();
       const codes = person.page.getByLabel('Recovery codes');
       await codes.waitFor();
-      expect((await codes.textContent())!.trim().split('\n')).toHaveLength(10);
+      expect((await codes.inputValue()).split('\n')).toHaveLength(10);
       await inspectScreen(person.page, 'recovery-codes');
       await person.page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
 
-      // Sign out, and back in: the password alone is not enough any more.
+      // The older session proved the password only; now that the account has a second factor, a
+      // sensitive action there asks for it (step-up). The enrolment used this step's code, and a code
+      // is good once: take the next step's (the server accepts one step of drift).
+      await olderSession.page.goto(`${origin}/account/security`);
+      await heading(olderSession.page, 'Security');
+      await olderSession.page.getByRole('button', { name: 'Create new recovery codes' }).click();
+      await olderSession.page.getByRole('button', { name: 'Confirm new recovery codes' }).click();
+      const stepUp = olderSession.page.getByRole('dialog', { name: 'Confirm it is you' });
+      await stepUp.getByLabel('Code from your authenticator app').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+      await inspectScreen(olderSession.page, 'step-up');
+      await stepUp.getByRole('button', { name: 'Confirm' }).click();
+      await stepUp.waitFor({ state: 'detached' });
+      const newCodes = (await olderSession.page.getByLabel('Recovery codes').inputValue()).split('\n');
+      expect(newCodes).toHaveLength(10);
+
+      // Sign out, and back in: the password alone is not enough any more. This step's and the next
+      // step's codes are both spent, so the second step takes a recovery code of the new set.
       await person.page.getByRole('button', { name: 'Sign out' }).click();
       await signIn(person);
       await person.page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
       await inspectScreen(person.page, 'sign-in-second-step');
-      // The enrolment used this step's code, and a code is good once: take the next step's (the server allows one step of drift).
       await person.page.getByLabel('Authentication code').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+      await person.page.getByRole('button', { name: 'Verify' }).click();
+      await person.page.getByText('That code is not correct, has expired, or was already used.').waitFor();
+      await person.page.getByRole('button', { name: 'Use a recovery code' }).click();
+      await person.page.getByLabel('Recovery code').fill(newCodes[0]!);
       await person.page.getByRole('button', { name: 'Verify' }).click();
       await heading(person.page, 'Workspaces');
 
       expectNoPageProblems(person.problems);
+      expectNoPageProblems(olderSession.problems);
     } finally {
       await person.close();
+      await olderSession.close();
     }
   }, 120_000);
 
-  it('registers a passkey with the virtual authenticator and signs in with it alone', async () => {
-    const person = await newPerson('Priya');
+  it('registers a passkey on one device, steps up with it synced to another, and signs in with it as second step and alone', async () => {
+    const phone = await newPerson('Priya');
+    const laptop = await newPerson('Priya');
+    laptop.email = phone.email;
     try {
-      const device = await addPasskeyDevice(person.page);
-      await signUpAndVerify(person);
-      await signIn(person);
-      await heading(person.page, 'Workspaces');
+      await signUpAndVerify(phone);
+      await signIn(phone);
+      await heading(phone.page, 'Workspaces');
+      await signIn(laptop);
+      await heading(laptop.page, 'Workspaces');
 
-      await person.page.goto(`${origin}/account/security`);
-      await heading(person.page, 'Security');
-      await person.page.getByLabel('Passkey name').fill('Work laptop');
-      await person.page.getByRole('button', { name: 'Add a passkey' }).click();
-      await person.page.getByRole('cell', { name: 'Work laptop', exact: true }).waitFor();
-      expect(await device.credentials()).toHaveLength(1);
-      await person.page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
-      await inspectScreen(person.page, 'passkeys');
+      const phoneDevice = await addPasskeyDevice(phone.page);
+      await phone.page.goto(`${origin}/account/security`);
+      await heading(phone.page, 'Security');
+      await phone.page.getByLabel('Passkey name').fill('Work phone');
+      await phone.page.getByRole('button', { name: 'Add a passkey' }).click();
+      await phone.page.getByRole('cell', { name: 'Work phone', exact: true }).waitFor();
+      await phone.page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+      await inspectScreen(phone.page, 'passkeys');
+      const [credential] = await phoneDevice.credentials();
+      expect(credential).toBeDefined();
+      // The passkey syncs to the laptop (its platform authenticator now holds the same key).
+      const laptopDevice = await addPasskeyDevice(laptop.page);
+      await laptopDevice.addCredential(credential!);
 
-      await person.page.getByRole('button', { name: 'Sign out' }).click();
-      await heading(person.page, 'Sign in');
-      await person.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-      await heading(person.page, 'Workspaces');
-      await person.page.getByRole('navigation', { name: 'Account' }).getByText(person.name).waitFor();
+      // The laptop's session proved the password only, before the passkey existed: creating an API key
+      // there asks for the passkey (step-up), then goes on.
+      await laptop.page.goto(`${origin}/workspaces`);
+      await laptop.page.getByLabel('Workspace name').fill('Passkey Studio');
+      await laptop.page.getByRole('button', { name: 'Create workspace' }).click();
+      await heading(laptop.page, 'Members');
+      await openTab(laptop.page, 'API keys', 'API keys');
+      await laptop.page.getByLabel('Key name').fill('Reporting');
+      await laptop.page.getByRole('checkbox', { name: /audit:read/ }).check();
+      await laptop.page.getByRole('button', { name: 'Create API key' }).click();
+      const stepUp = laptop.page.getByRole('dialog', { name: 'Confirm it is you' });
+      await stepUp.getByRole('button', { name: 'Use a passkey' }).click();
+      await laptop.page.getByLabel('Your new API key').waitFor();
+      await laptop.page.getByRole('button', { name: 'Done' }).click();
+      await laptop.page.getByRole('cell', { name: 'Reporting', exact: true }).waitFor();
+      await inspectScreen(laptop.page, 'api-keys');
 
-      expectNoPageProblems(person.problems);
+      // The passkey as the second step of a password sign-in.
+      await laptop.page.getByRole('button', { name: 'Sign out' }).click();
+      await signIn(laptop);
+      await laptop.page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
+      await laptop.page.getByRole('button', { name: 'Use a passkey' }).click();
+      await heading(laptop.page, 'Workspaces');
+
+      // The passkey alone (passwordless).
+      await laptop.page.getByRole('button', { name: 'Sign out' }).click();
+      await heading(laptop.page, 'Sign in');
+      await laptop.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await heading(laptop.page, 'Workspaces');
+      await laptop.page.getByRole('navigation', { name: 'Account' }).getByText(laptop.name).waitFor();
+
+      expectNoPageProblems(phone.problems);
+      expectNoPageProblems(laptop.problems);
     } finally {
-      await person.close();
+      await phone.close();
+      await laptop.close();
     }
   }, 120_000);
 
@@ -327,6 +402,21 @@ describe('the console in Chromium', () => {
     const person = await newPerson('Ravi');
     try {
       await signUpAndVerify(person);
+
+      // Keyboard only: the fields are reachable in order and Enter submits. A refusal is worded for a
+      // person and carries the request id for support.
+      await person.page.goto(`${origin}/sign-in`);
+      await heading(person.page, 'Sign in');
+      await person.page.getByLabel('Email', { exact: true }).focus();
+      await person.page.keyboard.type(person.email);
+      await person.page.keyboard.press('Tab');
+      await person.page.keyboard.type('not-the-password-at-all');
+      await person.page.keyboard.press('Enter');
+      const refusal = person.page.getByRole('alert');
+      await refusal.getByText('The email or password is not correct.').waitFor();
+      expect(await refusal.getByText('Request id:').textContent()).toMatch(/Request id: [0-9a-f-]{36}/);
+      await inspectScreen(person.page, 'sign-in-refused');
+
       await person.page.goto(`${origin}/forgot-password`);
       await heading(person.page, 'Forgot your password');
       await inspectScreen(person.page, 'forgot-password');
@@ -347,4 +437,140 @@ describe('the console in Chromium', () => {
       await person.close();
     }
   }, 120_000);
+
+  it('pages through a long audit log by scrolling, filters it, and exports what the filter shows', async () => {
+    const owner = await newPerson('Ines');
+    try {
+      await signUpAndVerify(owner);
+      await signIn(owner);
+      await heading(owner.page, 'Workspaces');
+      await owner.page.getByLabel('Workspace name').fill('Ledger');
+      await owner.page.getByRole('button', { name: 'Create workspace' }).click();
+      await heading(owner.page, 'Members');
+      const workspaceId = workspaceIdOf(owner.page);
+
+      // More events than one page holds (50): 60 renames, made as an API client of this session would.
+      const cookies = await owner.page.context().cookies(origin);
+      const headers = {
+        cookie: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join('; '),
+        'x-csrf-token': cookies.find((cookie) => cookie.name === 'rampart_csrf')!.value,
+        origin,
+        'content-type': 'application/json',
+      };
+      for (let index = 1; index <= 60; index += 1) {
+        const renamed = await fetch(`${origin}/api/workspaces/${workspaceId}`, { method: 'PATCH', headers, body: JSON.stringify({ name: `Ledger ${index}` }) });
+        expect(renamed.status).toBe(200);
+      }
+
+      // A second workspace, to move between with the switcher.
+      await owner.page.goto(`${origin}/workspaces`);
+      await owner.page.getByLabel('Workspace name').fill('Scratch');
+      await owner.page.getByRole('button', { name: 'Create workspace' }).click();
+      await heading(owner.page, 'Members');
+      await inspectScreen(owner.page, 'workspaces-switcher');
+      await owner.page.getByRole('combobox', { name: 'Workspace' }).selectOption({ label: 'Ledger 60' });
+      await owner.page.getByRole('button', { name: 'Open' }).click();
+      await owner.page.waitForURL(`${origin}/workspaces/${workspaceId}/members`);
+      await owner.page.locator('.workspace-name').getByText('Ledger 60').waitFor();
+
+      await openTab(owner.page, 'Audit log', 'Audit log');
+      await owner.page.getByText(/Chain verified/).waitFor();
+      const rows = owner.page.locator('table tbody tr');
+      await rows.nth(49).waitFor();
+      expect(await rows.count()).toBe(50);
+      // Scrolling to the end loads the next page.
+      await owner.page.evaluate(() => {
+        const page = globalThis as unknown as { scrollTo(x: number, y: number): void; document: { body: { scrollHeight: number } } };
+        page.scrollTo(0, page.document.body.scrollHeight);
+      });
+      await owner.page.getByText('End of the log.').waitFor();
+      expect(await rows.count()).toBe(61);
+
+      await owner.page.getByLabel('Action').selectOption('workspace.created');
+      await owner.page.getByRole('button', { name: 'Apply filters' }).click();
+      await owner.page.getByText('End of the log.').waitFor();
+      await rows.first().getByText('workspace.created').waitFor();
+      expect(await rows.count()).toBe(1);
+
+      const [download] = await Promise.all([owner.page.waitForEvent('download'), owner.page.getByRole('button', { name: 'Export CSV' }).click()]);
+      const exported = await readFile((await download.path())!, 'utf8');
+      expect(exported).toContain('workspace.created');
+      expect(exported).not.toContain('workspace.renamed');
+
+      // The export is itself in the log.
+      await owner.page.getByLabel('Action').selectOption('audit.exported');
+      await owner.page.getByRole('button', { name: 'Apply filters' }).click();
+      await rows.first().getByText('audit.exported').waitFor();
+
+      expectNoPageProblems(owner.problems);
+    } finally {
+      await owner.close();
+    }
+  }, 120_000);
+
+  it('goes only to its own pages after sign-in, whatever the next parameter says (attack: open redirect)', async () => {
+    const person = await newPerson('Wen');
+    try {
+      await signUpAndVerify(person);
+      for (const next of ['//evil.example/phish', '/\\evil.example/phish', 'https://evil.example/phish', 'javascript:alert(1)', '/%2F%2Fevil.example']) {
+        await person.page.goto(`${origin}/sign-in?next=${encodeURIComponent(next)}`);
+        await heading(person.page, 'Sign in');
+        await person.page.getByLabel('Email', { exact: true }).fill(person.email);
+        await person.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+        await person.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+        await person.page.waitForURL((url) => url.pathname !== '/sign-in');
+        expect(new URL(person.page.url()).origin, next).toBe(origin);
+        await person.page.getByRole('button', { name: 'Sign out' }).click();
+        await heading(person.page, 'Sign in');
+      }
+      // A path of the console itself is followed.
+      await person.page.goto(`${origin}/sign-in?next=${encodeURIComponent('/account/sessions')}`);
+      await person.page.getByLabel('Email', { exact: true }).fill(person.email);
+      await person.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await person.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await heading(person.page, 'Sessions');
+      expectNoPageProblems(person.problems);
+    } finally {
+      await person.close();
+    }
+  });
+
+  it('notices what the journeys must not produce: a CSP violation, an uncaught error, an inaccessible control', async () => {
+    // The checks above pass only because nothing happened; this shows they would see it if it did.
+    const { context, page, problems } = await openRecordedPage(chromium);
+    try {
+      await page.goto(`${origin}/sign-in`);
+      await heading(page, 'Sign in');
+      const scriptWasRefused = await page.evaluate(() => {
+        const { document } = globalThis as unknown as {
+          document: { createElement(tag: string): { textContent: string; setAttribute(name: string, value: string): void }; body: { append(node: unknown): void } };
+        };
+        // An inline style (CSP style-src), a script written from a string (Trusted Types), an unlabelled input (axe).
+        const style = document.createElement('style');
+        style.textContent = 'body { color: red }';
+        document.body.append(style);
+        let refused = false;
+        try {
+          document.createElement('script').textContent = 'void 0';
+        } catch {
+          refused = true;
+        }
+        const input = document.createElement('input');
+        input.setAttribute('type', 'text');
+        document.body.append(input);
+        setTimeout(() => {
+          throw new Error('boom');
+        }, 0);
+        return refused;
+      });
+      expect(scriptWasRefused).toBe(true);
+      await page.waitForTimeout(200);
+      expect(problems.cspViolations.join('\n')).toMatch(/style-src/);
+      expect(problems.cspViolations.join('\n')).toMatch(/trusted-types/i);
+      expect(problems.uncaughtErrors.join('\n')).toContain('boom');
+      await expect(expectAccessible(page, 'tampered sign-in')).rejects.toThrow(/label/);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -94,6 +94,11 @@ describe('rampart migrate and rampart start', () => {
     const health = await fetch(`${url}/api/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok' });
+    // The built console is served at / and its address printed.
+    expect(stdout).toMatch(/the console is at http:\/\/localhost:[1-9]\d*\//);
+    const consolePage = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('<div id="root"></div>');
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

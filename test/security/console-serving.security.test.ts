@@ -4,10 +4,10 @@
  *   from Rampart's own origin — no inline script or style, no eval, no data: URLs — and enforces
  *   Trusted Types, and the real build's index.html has no inline script or style to need an exception;
  * - path traversal: only files of the build are ever served, whatever `..` or encoding the path holds;
- * - the console shadowing the API: an unknown /api/ path stays a 404 problem, even to a browser;
+ * - the console shadowing the API: a path that is not the console's stays the API's 404 problem, even to a browser;
  * - a stale console after a release (index.html is revalidated; only hashed assets are cached for good);
  * - the development outbox leaking sign-in links: it exists only without SMTP outside production,
- *   and answers only requests from this machine.
+ *   and answers only requests from this machine for Rampart's own host (not a DNS-rebinding page).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { API_SECURITY_HEADERS } from '../../src/server/security-headers.js';
 import { createTestApp, type TestApp } from '../fixtures/app.js';
 import { startSmtpServer } from '../fixtures/smtp-server.js';
 
+/** What a browser sends when it loads a page. */
 const HTML = { accept: 'text/html,application/xhtml+xml' };
 
 describe('the console build', () => {
@@ -73,15 +74,31 @@ describe('serving the console', () => {
     expect(response.headers['cache-control']).toBe('no-cache');
   });
 
-  it('answers a browser navigation to any console path with index.html, and a script asking for one with 404', async () => {
-    for (const url of ['/workspaces/9b2f/members', '/verify-email?token=abc', '/account/security']) {
-      const page = await t.app.inject({ method: 'GET', url, headers: HTML });
+  it('answers each address of the console with index.html, so a link or a reload opens its screen', async () => {
+    for (const url of ['/workspaces/9b2f/members', '/verify-email?token=abc', '/account/security', '/sign-in?next=%2Faccount']) {
+      const page = await t.app.inject({ method: 'GET', url });
       expect(page.statusCode, url).toBe(200);
       expect(page.body, url).toContain('/assets/app-1a2b3c.js');
+      expect(page.headers['content-security-policy'], url).toBe(CONSOLE_CONTENT_SECURITY_POLICY);
     }
-    const fetched = await t.app.inject({ method: 'GET', url: '/workspaces/9b2f/members', headers: { accept: '*/*' } });
-    expect(fetched.statusCode).toBe(404);
-    expect(fetched.json<{ code: string }>().code).toBe('NOT_FOUND');
+  });
+
+  it('serves an address for every screen of console/src/app.tsx', async () => {
+    const app = await readFile(new URL('../../console/src/app.tsx', import.meta.url), 'utf8');
+    const screens = [...app.matchAll(/^ {2}'(\/[a-z/-]*)': \(\) =>/gm)].map((match) => match[1]!);
+    expect(screens.length).toBeGreaterThan(5);
+    for (const screen of [...screens, '/workspaces/4f1c/audit-log']) {
+      const page = await t.app.inject({ method: 'GET', url: screen });
+      expect(page.statusCode, screen).toBe(200);
+    }
+  });
+
+  it('leaves every other path to the API: an unknown one is its 404 problem, even for a browser', async () => {
+    for (const url of ['/nope', '/wp-admin/setup.php', '/index.html', '/assets/missing.js']) {
+      const response = await t.app.inject({ method: 'GET', url, headers: HTML });
+      expect(response.statusCode, url).toBe(404);
+      expect(response.headers['content-type'], url).toContain('application/problem+json');
+    }
   });
 
   it('serves hashed assets for good and other files with revalidation, under the API CSP', async () => {
@@ -111,8 +128,7 @@ describe('serving the console', () => {
         const response = await t.app.inject({ method: 'GET', url, headers });
         expect(response.body, url).not.toContain('not for the web');
         expect(response.body, url).not.toContain('root:');
-        expect([200, 400, 404], url).toContain(response.statusCode);
-        if (response.statusCode === 200) expect(response.body, url).toContain('/assets/app-1a2b3c.js');
+        expect([400, 404], url).toContain(response.statusCode);
       }
     }
   });
@@ -143,21 +159,26 @@ describe('serving the console', () => {
 });
 
 describe('the development outbox', () => {
-  it('shows the emails sent, newest first, to a request from this machine only', async () => {
+  it('shows the emails sent, newest first, only to a request from this machine for its own host (attack: DNS rebinding)', async () => {
     const t = await createTestApp({ consoleDirectory: null });
     try {
       await t.outbox.send({ to: 'ann@example.com', subject: 'First', text: 'one', html: '<p>one</p>' });
       await t.outbox.send({ to: 'bob@example.com', subject: 'Second', text: 'two', html: '<p>two</p>' });
-      const local = await t.app.inject({ method: 'GET', url: '/api/dev/outbox', remoteAddress: '127.0.0.1' });
+      const own = { host: new URL(t.config.publicUrl).host };
+      const local = await t.app.inject({ method: 'GET', url: '/api/dev/outbox', remoteAddress: '127.0.0.1', headers: own });
       expect(local.statusCode).toBe(200);
       const { messages } = local.json<{ messages: { to: string; subject: string; text: string }[] }>();
       expect(messages.map((message) => message.subject)).toEqual(['Second', 'First']);
       expect(messages[0]).toMatchObject({ to: 'bob@example.com', text: 'two' });
       for (const remoteAddress of ['203.0.113.9', '10.0.0.2', '2001:db8::1']) {
-        const remote = await t.app.inject({ method: 'GET', url: '/api/dev/outbox', remoteAddress });
+        const remote = await t.app.inject({ method: 'GET', url: '/api/dev/outbox', remoteAddress, headers: own });
         expect(remote.statusCode, remoteAddress).toBe(404);
         expect(remote.body).not.toContain('ann@example.com');
       }
+      // From this machine, but for another site's name: a page whose DNS was re-pointed at 127.0.0.1.
+      const rebound = await t.app.inject({ method: 'GET', url: '/api/dev/outbox', remoteAddress: '127.0.0.1', headers: { host: 'attacker.example:3000' } });
+      expect(rebound.statusCode).toBe(404);
+      expect(rebound.body).not.toContain('ann@example.com');
     } finally {
       await t.close();
     }
@@ -167,7 +188,7 @@ describe('the development outbox', () => {
     const smtp = await startSmtpServer();
     const t = await createTestApp({ consoleDirectory: null, env: { SMTP_URL: smtp.url } });
     try {
-      const response = await t.app.inject({ method: 'GET', url: '/api/dev/outbox', remoteAddress: '127.0.0.1' });
+      const response = await t.app.inject({ method: 'GET', url: '/api/dev/outbox', remoteAddress: '127.0.0.1', headers: { host: new URL(t.config.publicUrl).host } });
       expect(response.statusCode).toBe(404);
     } finally {
       await t.close();

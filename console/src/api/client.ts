@@ -11,12 +11,11 @@ import type { paths } from './schema';
 const CSRF_COOKIES = ['__Host-rampart_csrf', 'rampart_csrf'];
 
 function csrfToken(): string | undefined {
-  const cookies = new Map(
-    document.cookie
-      .split(';')
-      .map((pair) => pair.trim().split('=') as [string, string | undefined])
-      .map(([name, value]) => [name, value ?? ''] as const),
-  );
+  const cookies = new Map<string, string>();
+  for (const pair of document.cookie.split(';')) {
+    const separator = pair.indexOf('=');
+    if (separator > 0) cookies.set(pair.slice(0, separator).trim(), pair.slice(separator + 1).trim());
+  }
   for (const name of CSRF_COOKIES) {
     const value = cookies.get(name);
     if (value) return value;

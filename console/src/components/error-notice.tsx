@@ -4,7 +4,7 @@ import { ApiError, describeProblem, fieldProblems } from '../api/problem';
  * An error as a person reads it: the sentence for its code, the fields that were refused, and the
  * request id to quote to support. Announced to screen readers as it appears.
  */
-export function ErrorNotice({ error }: { error: unknown }) {
+export function ErrorNotice({ error, wording = {} }: { error: unknown; /** Screen-specific sentences for some codes. */ wording?: Partial<Record<string, string>> }) {
   if (error === null || error === undefined) return null;
   if (!(error instanceof ApiError)) {
     const message = error instanceof Error ? error.message : 'Something went wrong.';
@@ -17,7 +17,7 @@ export function ErrorNotice({ error }: { error: unknown }) {
   const fields = fieldProblems(error.problem);
   return (
     <div role="alert" className="notice error" data-code={error.code}>
-      <p>{describeProblem(error.problem)}</p>
+      <p>{wording[error.code] ?? describeProblem(error.problem)}</p>
       {fields.length > 0 && (
         <ul>
           {fields.map((line) => (

@@ -2,9 +2,11 @@
  * The frame around every screen: a skip link, the header with the workspace switcher and the account
  * menu for a signed-in user, and the main landmark the screens render into.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, unwrap } from '../api/client';
 import type { Workspace } from '../api/types';
+import { useAction } from '../hooks';
+import { ErrorNotice } from './error-notice';
 import { Link, matchPath, navigate, useLocation } from '../router';
 import { useSession } from '../session';
 
@@ -36,8 +38,12 @@ export function Layout({ children }: { children: ReactNode }) {
 
 function SignedInNavigation({ name }: { name: string }) {
   const { markSignedOut } = useSession();
+  const action = useAction();
+  // Signed out only once the server ended the session: on a shared computer a console that merely
+  // looked signed out would leave the session to the next person.
   const signOut = async () => {
-    await api.POST('/api/auth/sign-out').catch(() => undefined);
+    const ended = await action.run(() => unwrap(api.POST('/api/auth/sign-out')));
+    if (ended === undefined) return;
     markSignedOut();
     navigate('/sign-in');
   };
@@ -51,29 +57,49 @@ function SignedInNavigation({ name }: { name: string }) {
         <Link to="/account/sessions">Sessions</Link>
         <Link to="/account/security-log">Security log</Link>
         <span className="user-name">{name}</span>
-        <button type="button" onClick={() => void signOut()}>
+        <button type="button" onClick={() => void signOut()} disabled={action.isPending}>
           Sign out
         </button>
       </nav>
+      {action.error !== null && (
+        <div className="top-bar-error">
+          <ErrorNotice error={action.error} />
+        </div>
+      )}
     </>
   );
 }
 
-/** The workspaces of the user, to jump between; it follows the workspace of the current address. */
+/**
+ * The user's workspaces, to jump between. A choice is opened with the button, not on change: with
+ * the keyboard, every arrow press in a select is a change (WCAG 3.2.2, no change of context on input).
+ */
 function WorkspaceSwitcher() {
   const { pathname } = useLocation();
-  const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const current = matchPath('/workspaces/:ws', pathname) ?? matchPath('/workspaces/:ws/:section', pathname);
+  const currentId = current?.ws ?? '';
+  const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
+  const [chosen, setChosen] = useState(currentId);
+  useEffect(() => setChosen(currentId), [currentId]);
+  // Read again on every change of address, so a workspace created, renamed or left is listed.
   useEffect(() => {
+    let isCurrent = true;
     unwrap(api.GET('/api/workspaces'))
-      .then(({ workspaces: list }) => setWorkspaces(list))
-      .catch(() => setWorkspaces([]));
+      .then(({ workspaces: list }) => isCurrent && setWorkspaces(list))
+      .catch(() => isCurrent && setWorkspaces([]));
+    return () => {
+      isCurrent = false;
+    };
   }, [pathname]);
   if (workspaces.length === 0) return null;
+  const open = (event: FormEvent) => {
+    event.preventDefault();
+    if (chosen !== '' && chosen !== currentId) navigate(`/workspaces/${chosen}/members`);
+  };
   return (
-    <label className="switcher">
-      <span>Workspace</span>
-      <select value={current?.ws ?? ''} onChange={(event) => event.target.value && navigate(`/workspaces/${event.target.value}/members`)}>
+    <form className="switcher" onSubmit={open}>
+      <label htmlFor="workspace-switcher">Workspace</label>
+      <select id="workspace-switcher" value={chosen} onChange={(event) => setChosen(event.target.value)}>
         <option value="">Choose…</option>
         {workspaces.map((workspace) => (
           <option key={workspace.id} value={workspace.id}>
@@ -81,7 +107,8 @@ function WorkspaceSwitcher() {
           </option>
         ))}
       </select>
-    </label>
+      <button type="submit">Open</button>
+    </form>
   );
 }
 

@@ -20,10 +20,11 @@ const outboxMessage = z.object({
  * `GET /api/dev/outbox`: the emails of the development outbox, newest first, for the console's
  * outbox page. Registered only outside production and only when no SMTP relay is configured (the
  * outbox is then where verification, reset and invitation links go); even then it answers only
- * requests from this machine, so a development server reachable from a network does not hand
- * everyone's links to it.
+ * requests from this machine addressed to PUBLIC_URL's host, so neither a development server
+ * reachable from a network nor a rebinding page in the developer's browser gets everyone's links.
  */
-export const devOutboxRoutes: FastifyPluginAsyncZod<{ outbox: MemoryOutbox }> = async (app, { outbox }) => {
+export const devOutboxRoutes: FastifyPluginAsyncZod<{ outbox: MemoryOutbox; publicUrl: string }> = async (app, { outbox, publicUrl }) => {
+  const publicHost = new URL(publicUrl).host;
   app.get(
     '/api/dev/outbox',
     {
@@ -34,7 +35,9 @@ export const devOutboxRoutes: FastifyPluginAsyncZod<{ outbox: MemoryOutbox }> = 
       },
     },
     async (request) => {
-      if (!isLoopbackAddress(request.ip)) throw new AppError('NOT_FOUND');
+      // The Host must be Rampart's own too: a page of another site whose name an attacker re-points at
+      // 127.0.0.1 (DNS rebinding) reaches this machine from the developer's browser, under its own name.
+      if (!isLoopbackAddress(request.ip) || request.headers.host !== publicHost) throw new AppError('NOT_FOUND');
       const messages = outbox
         .messages()
         .toReversed()

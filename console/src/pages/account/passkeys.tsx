@@ -1,4 +1,3 @@
-import { startRegistration } from '@simplewebauthn/browser';
 import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { Passkey } from '../../api/types';
@@ -6,7 +5,8 @@ import { ErrorNotice } from '../../components/error-notice';
 import { Field } from '../../components/field';
 import { Empty, Loading, Notice } from '../../components/page';
 import { useAction, type Resource } from '../../hooks';
-import { ConfirmButton } from './confirm-button';
+import { ConfirmButton } from '../../components/confirm-button';
+import { createPasskey } from '../../passkey-ceremonies';
 import { NewRecoveryCodes } from './recovery-codes';
 
 /** The passkeys section of the Security screen: list, add, rename, remove. */
@@ -24,8 +24,8 @@ export function PasskeysSection({ passkeys, onChange }: { passkeys: Resource<Pas
     // A step-up retry runs all of it again: the browser ceremony needs a fresh challenge anyway.
     const created = await action.run(async () => {
       const { options } = await unwrap(api.POST('/api/me/passkeys/registration-options', { body: {} }));
-      const response = await startRegistration({ optionsJSON: options as never });
-      return unwrap(api.POST('/api/me/passkeys', { body: { name: name.trim(), response: response as never } }));
+      const response = await createPasskey(options);
+      return unwrap(api.POST('/api/me/passkeys', { body: { name: name.trim(), response } }));
     });
     if (created === undefined) return;
     setRecoveryCodes(created.recoveryCodes);
@@ -47,11 +47,8 @@ export function PasskeysSection({ passkeys, onChange }: { passkeys: Resource<Pas
 
   const remove = async (passkey: Passkey) => {
     setNotice(null);
-    const removed = await action.run(async () => {
-      await unwrap(api.DELETE('/api/me/passkeys/{id}', { params: { path: { id: passkey.id } } }));
-      return true;
-    });
-    if (removed) setNotice(`Passkey "${passkey.name}" removed.`);
+    const removed = await action.run(() => unwrap(api.DELETE('/api/me/passkeys/{id}', { params: { path: { id: passkey.id } } })));
+    if (removed !== undefined) setNotice(`Passkey "${passkey.name}" removed.`);
     onChange();
   };
 
@@ -124,7 +121,7 @@ export function PasskeysSection({ passkeys, onChange }: { passkeys: Resource<Pas
                       label="Remove"
                       accessibleName={`Remove passkey ${passkey.name}`}
                       confirmLabel={`Confirm remove passkey ${passkey.name}`}
-                      onConfirm={() => void remove(passkey)}
+                      onConfirm={() => remove(passkey)}
                       disabled={action.isPending}
                     />
                   </div>

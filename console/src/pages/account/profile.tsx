@@ -58,11 +58,8 @@ function ChangePassword() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setChanged(false);
-    const result = await action.run(async () => {
-      await unwrap(api.POST('/api/me/password', { body: { currentPassword, newPassword } }));
-      return true;
-    });
-    if (result) {
+    const result = await action.run(() => unwrap(api.POST('/api/me/password', { body: { currentPassword, newPassword } })));
+    if (result !== undefined) {
       setCurrentPassword('');
       setNewPassword('');
       setChanged(true);

@@ -6,7 +6,8 @@ import { Field } from '../../components/field';
 import { Loading, Notice, Page } from '../../components/page';
 import { QrCode } from '../../components/qr-code';
 import { useAction, useResource } from '../../hooks';
-import { ConfirmButton } from './confirm-button';
+import { ConfirmButton } from '../../components/confirm-button';
+import { normalizeCode } from '../auth/codes';
 import { PasskeysSection } from './passkeys';
 import { NewRecoveryCodes } from './recovery-codes';
 
@@ -55,7 +56,7 @@ function AuthenticatorSection({ status, onChange }: { status: MfaStatus; onChang
 
   const activate = async (event: FormEvent) => {
     event.preventDefault();
-    const confirmed = await action.run(() => unwrap(api.POST('/api/me/mfa/totp/confirm', { body: { code: code.replace(/\s/g, '') } })));
+    const confirmed = await action.run(() => unwrap(api.POST('/api/me/mfa/totp/confirm', { body: { code: normalizeCode(code) } })));
     if (confirmed === undefined) return;
     setEnrollment(null);
     setCode('');
@@ -66,11 +67,8 @@ function AuthenticatorSection({ status, onChange }: { status: MfaStatus; onChang
 
   const remove = async () => {
     setNotice(null);
-    const removed = await action.run(async () => {
-      await unwrap(api.DELETE('/api/me/mfa/totp'));
-      return true;
-    });
-    if (removed) setNotice('The authenticator app was removed.');
+    const removed = await action.run(() => unwrap(api.DELETE('/api/me/mfa/totp')));
+    if (removed !== undefined) setNotice('The authenticator app was removed.');
     onChange();
   };
 
@@ -89,7 +87,7 @@ function AuthenticatorSection({ status, onChange }: { status: MfaStatus; onChang
       {recoveryCodes !== null && <NewRecoveryCodes codes={recoveryCodes} onSaved={() => setRecoveryCodes(null)} />}
       {status.totp ? (
         <div className="actions">
-          <ConfirmButton label="Remove authenticator app" confirmLabel="Confirm remove authenticator app" onConfirm={() => void remove()} disabled={action.isPending} />
+          <ConfirmButton label="Remove authenticator app" confirmLabel="Confirm remove authenticator app" onConfirm={() => remove()} disabled={action.isPending} />
         </div>
       ) : enrollment === null ? (
         <div className="actions">
@@ -114,6 +112,7 @@ function AuthenticatorSection({ status, onChange }: { status: MfaStatus; onChang
               value={code}
               onChange={setCode}
               required
+              autoFocus
             />
             <div className="actions">
               <button type="submit" className="primary" disabled={action.isPending}>
@@ -150,9 +149,13 @@ function RecoveryCodesSection({ status, onChange }: { status: MfaStatus; onChang
           <p className="hint">Creating new codes makes every earlier one stop working.</p>
           {recoveryCodes !== null && <NewRecoveryCodes codes={recoveryCodes} onSaved={() => setRecoveryCodes(null)} />}
           <div className="actions">
-            <button type="button" onClick={() => void create()} disabled={action.isPending}>
-              Create new recovery codes
-            </button>
+            <ConfirmButton
+              label="Create new recovery codes"
+              confirmLabel="Confirm new recovery codes"
+              question="Your current recovery codes will stop working."
+              onConfirm={() => create()}
+              disabled={action.isPending}
+            />
           </div>
           <ErrorNotice error={action.error} />
         </>

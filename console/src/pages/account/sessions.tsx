@@ -16,11 +16,8 @@ export function SessionsPage() {
 
   const signOut = async (session: Session) => {
     setNotice(null);
-    const result = await action.run(async () => {
-      await unwrap(api.DELETE('/api/me/sessions/{id}', { params: { path: { id: session.id } } }));
-      return true;
-    });
-    if (result) setNotice(`The session from ${deviceOf(session)} was signed out.`);
+    const result = await action.run(() => unwrap(api.DELETE('/api/me/sessions/{id}', { params: { path: { id: session.id } } })));
+    if (result !== undefined) setNotice(`The session from ${deviceOf(session)} was signed out.`);
     sessions.reload();
   };
 

@@ -46,7 +46,7 @@ export function AcceptInvitationPage() {
         <p>Sign in (or create an account) with the invited email address to accept.</p>
         <p className="actions">
           <Link to={`/sign-in?next=${encodeURIComponent(here)}`}>Sign in</Link>
-          <Link to="/sign-up">Create an account</Link>
+          <Link to={`/sign-up?next=${encodeURIComponent(here)}`}>Create an account</Link>
         </p>
       </Page>
     );

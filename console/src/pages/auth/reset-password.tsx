@@ -1,5 +1,5 @@
 /** Choosing a new password with the token of a reset link. The server ends every session of the account. */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { Field } from '../../components/field';
@@ -10,7 +10,12 @@ import { useSession } from '../../session';
 
 export function ResetPasswordPage() {
   const { search } = useLocation();
-  const token = search.get('token');
+  // Read once, then dropped from the address bar: a reset token left in the history (or a screenshot,
+  // or a shared screen) would let someone else set the password while it is valid.
+  const [token] = useState(() => search.get('token'));
+  useEffect(() => {
+    window.history.replaceState(null, '', window.location.pathname);
+  }, []);
   const { refresh } = useSession();
   const action = useAction();
   const [password, setPassword] = useState('');
@@ -21,6 +26,7 @@ export function ResetPasswordPage() {
     if (token === null) return;
     const answer = await action.run(() => unwrap(api.POST('/api/auth/password/reset', { body: { token, password } })));
     if (answer === undefined) return;
+    setPassword('');
     setDone(true);
     // Had this browser a session, it is gone too: read it again so the sign-in link below is not bounced.
     await refresh();

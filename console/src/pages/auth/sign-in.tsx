@@ -2,7 +2,6 @@
  * Sign-in: email and password, then — for an account with two-step verification — a second step with
  * an authenticator code, a recovery code or a passkey; or a passkey alone, without a password.
  */
-import { startAuthentication } from '@simplewebauthn/browser';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { paths } from '../../api/schema';
@@ -11,11 +10,16 @@ import { Field } from '../../components/field';
 import { Page } from '../../components/page';
 import { useAction } from '../../hooks';
 import { Link, navigate, useLocation } from '../../router';
+import { assertPasskey } from '../../passkey-ceremonies';
 import { useSession } from '../../session';
+import { normalizeCode } from './codes';
 import { safeNextPath } from './next-path';
 
 type SignInAnswer = paths['/api/auth/sign-in']['post']['responses'][200]['content']['application/json'];
 type MfaChallenge = Extract<SignInAnswer, { mfaRequired: true }>;
+
+/** A refused passkey is INVALID_CREDENTIALS too, but there was no email or password to be wrong. */
+const PASSKEY_WORDING = { INVALID_CREDENTIALS: 'This passkey is not registered to an account here, or was removed.' };
 
 export function SignInPage() {
   const { search } = useLocation();
@@ -36,7 +40,7 @@ export function SignInPage() {
   return (
     <Page title="Sign in">
       {challenge === null ? (
-        <PasswordStep onChallenge={setChallenge} onSignedIn={finish} />
+        <PasswordStep onChallenge={setChallenge} onSignedIn={finish} next={search.get('next')} />
       ) : (
         <SecondStep challenge={challenge} onSignedIn={finish} onRestart={() => setChallenge(null)} />
       )}
@@ -44,13 +48,24 @@ export function SignInPage() {
   );
 }
 
-function PasswordStep({ onChallenge, onSignedIn }: { onChallenge: (challenge: MfaChallenge) => void; onSignedIn: () => Promise<void> }) {
+function PasswordStep({
+  onChallenge,
+  onSignedIn,
+  next,
+}: {
+  onChallenge: (challenge: MfaChallenge) => void;
+  onSignedIn: () => Promise<void>;
+  /** Passed on to sign-up, whose "Sign in" link brings it back (an invitation waiting to be accepted). */
+  next: string | null;
+}) {
   const action = useAction();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [isPasskeyAttempt, setPasskeyAttempt] = useState(false);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    setPasskeyAttempt(false);
     const answer = await action.run(() => unwrap(api.POST('/api/auth/sign-in', { body: { email, password } })));
     if (answer === undefined) return;
     if ('mfaRequired' in answer) onChallenge(answer);
@@ -58,10 +73,11 @@ function PasswordStep({ onChallenge, onSignedIn }: { onChallenge: (challenge: Mf
   };
 
   const signInWithPasskey = async () => {
+    setPasskeyAttempt(true);
     const answer = await action.run(async () => {
       const { options } = await unwrap(api.POST('/api/auth/passkey/options', { body: {} }));
-      const response = await startAuthentication({ optionsJSON: options as never });
-      return unwrap(api.POST('/api/auth/passkey/sign-in', { body: { response: response as never } }));
+      const response = await assertPasskey(options);
+      return unwrap(api.POST('/api/auth/passkey/sign-in', { body: { response } }));
     });
     if (answer !== undefined) await onSignedIn();
   };
@@ -71,7 +87,7 @@ function PasswordStep({ onChallenge, onSignedIn }: { onChallenge: (challenge: Mf
       <form onSubmit={(event) => void submit(event)}>
         <Field label="Email" type="email" name="email" value={email} onChange={setEmail} required autoComplete="username" />
         <Field label="Password" type="password" name="password" value={password} onChange={setPassword} required autoComplete="current-password" />
-        <ErrorNotice error={action.error} />
+        <ErrorNotice error={action.error} wording={isPasskeyAttempt ? PASSKEY_WORDING : {}} />
         <div className="actions">
           <button type="submit" className="primary" disabled={action.isPending}>
             Sign in
@@ -86,7 +102,7 @@ function PasswordStep({ onChallenge, onSignedIn }: { onChallenge: (challenge: Mf
         </button>
       </div>
       <p>
-        New to Rampart? <Link to="/sign-up">Create an account</Link>
+        New to Rampart? <Link to={next === null ? '/sign-up' : `/sign-up?next=${encodeURIComponent(safeNextPath(next))}`}>Create an account</Link>
       </p>
     </>
   );
@@ -110,16 +126,15 @@ function SecondStep({ challenge, onSignedIn, onRestart }: { challenge: MfaChalle
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const { mfaToken } = challenge;
-    // Codes are often typed or pasted with spaces ("123 456"); the server compares them without.
-    const body = mode === 'code' ? { mfaToken, code: value.replace(/\s/g, '') } : { mfaToken, recoveryCode: value.trim() };
+    const body = mode === 'code' ? { mfaToken, code: normalizeCode(value) } : { mfaToken, recoveryCode: value.trim() };
     const answer = await action.run(() => unwrap(api.POST('/api/auth/sign-in/mfa', { body })));
     if (answer !== undefined) await onSignedIn();
   };
 
   const confirmWithPasskey = async (options: NonNullable<MfaChallenge['passkeyOptions']>) => {
     const answer = await action.run(async () => {
-      const passkey = await startAuthentication({ optionsJSON: options as never });
-      return unwrap(api.POST('/api/auth/sign-in/mfa', { body: { mfaToken: challenge.mfaToken, passkey: passkey as never } }));
+      const passkey = await assertPasskey(options);
+      return unwrap(api.POST('/api/auth/sign-in/mfa', { body: { mfaToken: challenge.mfaToken, passkey } }));
     });
     if (answer !== undefined) await onSignedIn();
   };

@@ -8,11 +8,16 @@ import { ErrorNotice } from '../../components/error-notice';
 import { Field } from '../../components/field';
 import { Page } from '../../components/page';
 import { useAction } from '../../hooks';
-import { Link } from '../../router';
+import { Link, useLocation } from '../../router';
 import { protectionFields, useFormToken } from './form-token';
 import { Honeypot } from './honeypot';
+import { safeNextPath } from './next-path';
 
 export function SignUpPage() {
+  const { search } = useLocation();
+  const next = search.get('next');
+  // Someone sent here from an invitation link goes back to it after signing in.
+  const signInPath = next === null ? '/sign-in' : `/sign-in?next=${encodeURIComponent(safeNextPath(next))}`;
   const action = useAction();
   const formToken = useFormToken('sign-up', action.error);
   const [name, setName] = useState('');
@@ -25,7 +30,9 @@ export function SignUpPage() {
     event.preventDefault();
     const body = { email, password, name, ...protectionFields(formToken, website) };
     const answer = await action.run(() => unwrap(api.POST('/api/auth/sign-up', { body })));
-    if (answer !== undefined) setSentTo(email);
+    if (answer === undefined) return;
+    setPassword('');
+    setSentTo(email);
   };
 
   if (sentTo !== null) {
@@ -36,7 +43,7 @@ export function SignUpPage() {
           We sent a message to <strong>{sentTo}</strong>. Follow the link in it to verify your address, then sign in.
         </p>
         <p>
-          <Link to="/sign-in">Sign in</Link>
+          <Link to={signInPath}>Sign in</Link>
         </p>
       </Page>
     );
@@ -67,7 +74,7 @@ export function SignUpPage() {
         </div>
       </form>
       <p>
-        Already have an account? <Link to="/sign-in">Sign in</Link>
+        Already have an account? <Link to={signInPath}>Sign in</Link>
       </p>
     </Page>
   );

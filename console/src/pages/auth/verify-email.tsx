@@ -2,7 +2,7 @@
  * The page of the link in a verification email. It waits for a click before verifying: mail scanners
  * open every link in a message, and a GET that verified would let them do it for the person.
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
 import { Notice, Page } from '../../components/page';
@@ -12,7 +12,11 @@ import { useSession } from '../../session';
 
 export function VerifyEmailPage() {
   const { search } = useLocation();
-  const token = search.get('token');
+  // Read once, then dropped from the address bar, so the one-time token does not linger in the history.
+  const [token] = useState(() => search.get('token'));
+  useEffect(() => {
+    window.history.replaceState(null, '', window.location.pathname);
+  }, []);
   const { state, refresh } = useSession();
   const action = useAction();
   const [isVerified, setVerified] = useState(false);

@@ -7,7 +7,7 @@ import { Empty, Loading, Notice, Page } from '../../components/page';
 import { OneTimeSecret } from '../../components/secret';
 import { useAction, useResource } from '../../hooks';
 import { can } from '../../permissions';
-import { ConfirmButton } from './confirm-button';
+import { ConfirmButton } from '../../components/confirm-button';
 import type { WorkspaceScreenProps } from './workspace-layout';
 
 /** One entry per scope the API accepts: a scope added to the server fails to compile here until described. */
@@ -20,8 +20,9 @@ const SCOPES: readonly ApiKeyScope[] = Object.keys(SCOPE_DESCRIPTIONS) as ApiKey
 
 const STATUS_LABELS: Record<ApiKey['status'], string> = { active: 'Active', expired: 'Expired', revoked: 'Revoked' };
 
-function when(iso: string | null, none: string): string {
-  return iso === null ? none : new Date(iso).toLocaleString();
+/** A date as the reader's local time, or `ifNone` when there is none (never used, never expires). */
+function dateOrElse(iso: string | null, ifNone: string): string {
+  return iso === null ? ifNone : new Date(iso).toLocaleString();
 }
 
 export function ApiKeysPage({ workspace }: WorkspaceScreenProps) {
@@ -32,11 +33,8 @@ export function ApiKeysPage({ workspace }: WorkspaceScreenProps) {
 
   const revokeKey = async (key: ApiKey) => {
     setNotice(undefined);
-    const done = await revoke.run(async () => {
-      await unwrap(api.DELETE('/api/workspaces/{ws}/api-keys/{id}', { params: { path: { ws, id: key.id } } }));
-      return true;
-    });
-    if (done) {
+    const revoked = await revoke.run(() => unwrap(api.DELETE('/api/workspaces/{ws}/api-keys/{id}', { params: { path: { ws, id: key.id } } })));
+    if (revoked !== undefined) {
       setNotice(`${key.name} was revoked: requests made with it are now refused.`);
       keys.reload();
     }
@@ -79,8 +77,8 @@ export function ApiKeysPage({ workspace }: WorkspaceScreenProps) {
                 <td>{key.scopes.join(', ')}</td>
                 <td>{key.rateLimitPerMinute}</td>
                 <td>{new Date(key.createdAt).toLocaleString()}</td>
-                <td>{when(key.expiresAt, 'Never')}</td>
-                <td>{when(key.lastUsedAt, 'Never')}</td>
+                <td>{dateOrElse(key.expiresAt, 'Never')}</td>
+                <td>{dateOrElse(key.lastUsedAt, 'Never')}</td>
                 <td>
                   {STATUS_LABELS[key.status]}
                   {key.revokedAt !== null && ` (${new Date(key.revokedAt).toLocaleString()})`}
@@ -151,7 +149,7 @@ function CreateKeyForm({ ws, rateLimitMax, onCreated }: { ws: string; rateLimitM
         }),
       ),
     );
-    if (created) {
+    if (created !== undefined) {
       setCreatedKey(created.key);
       setName('');
       setScopes([]);
@@ -175,11 +173,7 @@ function CreateKeyForm({ ws, rateLimitMax, onCreated }: { ws: string; rateLimitM
         </div>
       )}
       <form onSubmit={(event) => void submit(event)}>
-        {problem !== undefined && (
-          <div role="alert" className="notice error">
-            <p>{problem}</p>
-          </div>
-        )}
+        {problem !== undefined && <ErrorNotice error={new Error(problem)} />}
         <ErrorNotice error={action.error} />
         <Field label="Key name" name="name" value={name} onChange={setName} required maxLength={100} autoComplete="off" />
         <fieldset>
@@ -209,7 +203,7 @@ function CreateKeyForm({ ws, rateLimitMax, onCreated }: { ws: string; rateLimitM
           hint={rateLimitMax === undefined ? 'Optional.' : `Optional. At most ${rateLimitMax} in this workspace.`}
         />
         <p id={hintId} className="hint">
-          Creating a key asks you to confirm it is you.
+          If you signed in more than a few minutes ago, or without your second factor, creating a key first asks you to confirm it is you.
         </p>
         <div className="actions">
           <button type="submit" className="primary" disabled={action.isPending} aria-describedby={hintId}>

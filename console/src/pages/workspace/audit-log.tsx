@@ -7,6 +7,7 @@ import { Field, SelectField } from '../../components/field';
 import { Empty, Loading, Notice, Page } from '../../components/page';
 import { useAction, useResource } from '../../hooks';
 import { can } from '../../permissions';
+import { saveFile } from '../../save-file';
 import { isSignedOutError, useSession } from '../../session';
 import type { WorkspaceScreenProps } from './workspace-layout';
 
@@ -45,7 +46,7 @@ export function AuditLogPage({ workspace }: WorkspaceScreenProps) {
     );
     if (file === undefined) return;
     const fileName = `audit-log-${ws}.${format}`;
-    download(file, fileName);
+    saveFile(file, fileName);
     setNotice(`The export was saved as ${fileName}.`);
     // The export is itself an event of the log.
     log.reload();
@@ -75,19 +76,6 @@ export function AuditLogPage({ workspace }: WorkspaceScreenProps) {
       <EventList log={log} />
     </Page>
   );
-}
-
-/** Hands a fetched file to the browser as a download: an object URL on a temporary link (no data: URL). */
-function download(file: Blob, fileName: string) {
-  const url = URL.createObjectURL(file);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // Some browsers read the URL after click() returns.
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 function ChainStatus({ ws }: { ws: string }) {
@@ -173,13 +161,15 @@ function FilterForm({ onApply }: { onApply: (filters: Filters) => void }) {
 }
 
 interface AuditLogState {
+  /** The workspace and filters the events and the cursor belong to. */
+  queryKey: string;
   events: AuditEvent[];
   nextCursor: string | null;
   error: unknown;
   isLoading: boolean;
 }
 
-interface AuditLog extends AuditLogState {
+interface AuditLog extends Omit<AuditLogState, 'queryKey'> {
   loadMore: () => void;
   reload: () => void;
 }
@@ -191,19 +181,23 @@ interface AuditLog extends AuditLogState {
  */
 function useAuditLog(ws: string, filters: Filters): AuditLog {
   const { markSignedOut } = useSession();
-  const [state, setState] = useState<AuditLogState>({ events: [], nextCursor: null, error: null, isLoading: true });
+  const queryKey = JSON.stringify([ws, filters]);
+  const [state, setState] = useState<AuditLogState>(() => emptyLog(queryKey));
   const [generation, setGeneration] = useState(0);
   const latest = useRef(0);
 
   const load = useCallback(
     async (cursor?: string) => {
       const request = ++latest.current;
-      setState((previous) => ({ ...previous, error: null, isLoading: true }));
+      // A first page of other filters (or another workspace) starts from nothing: neither the old rows
+      // nor the old cursor survive it, even if it fails. A reload of the same filters keeps the rows meanwhile.
+      setState((previous) => (previous.queryKey === queryKey ? { ...previous, error: null, isLoading: true } : emptyLog(queryKey)));
       try {
         const query = { ...filters, ...(cursor === undefined ? {} : { cursor }) };
         const page = await unwrap(api.GET('/api/workspaces/{ws}/audit-log', { params: { path: { ws }, query } }));
         if (request !== latest.current) return;
         setState((previous) => ({
+          queryKey,
           events: cursor === undefined ? page.events : [...previous.events, ...page.events],
           nextCursor: page.nextCursor,
           error: null,
@@ -215,36 +209,45 @@ function useAuditLog(ws: string, filters: Filters): AuditLog {
         setState((previous) => ({ ...previous, error, isLoading: false }));
       }
     },
-    [ws, filters, markSignedOut],
+    [ws, filters, queryKey, markSignedOut],
   );
 
   useEffect(() => {
     void load();
   }, [load, generation]);
 
-  const { nextCursor, isLoading } = state;
+  // Until the first load of new filters has started, show an empty list rather than the old one, so
+  // "Load more" cannot send the old cursor with the new filters in between.
+  const { queryKey: _loadedKey, ...shown } = state.queryKey === queryKey ? state : emptyLog(queryKey);
+  const { nextCursor, isLoading } = shown;
   const loadMore = useCallback(() => {
     if (nextCursor !== null && !isLoading) void load(nextCursor);
   }, [load, nextCursor, isLoading]);
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
-  return { ...state, loadMore, reload };
+  return { ...shown, loadMore, reload };
+}
+
+function emptyLog(queryKey: string): AuditLogState {
+  return { queryKey, events: [], nextCursor: null, error: null, isLoading: true };
 }
 
 function EventList({ log }: { log: AuditLog }) {
   const sentinel = useRef<HTMLDivElement>(null);
   const { loadMore, nextCursor, isLoading } = log;
+  const hasFailed = log.error != null;
 
   // Infinite scroll: the next page loads when the end of the table comes into view. A new observer
   // after every page reports at once if the end is still visible (a short page on a tall screen).
+  // Not after a failure: it would retry at once, for ever; the "Load more" button retries on demand.
   useEffect(() => {
     const element = sentinel.current;
-    if (element === null || nextCursor === null || isLoading || typeof IntersectionObserver === 'undefined') return;
+    if (element === null || nextCursor === null || isLoading || hasFailed || typeof IntersectionObserver === 'undefined') return;
     const observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) loadMore();
     });
     observer.observe(element);
     return () => observer.disconnect();
-  }, [loadMore, nextCursor, isLoading]);
+  }, [loadMore, nextCursor, isLoading, hasFailed]);
 
   if (log.events.length === 0) {
     if (log.isLoading) return <Loading />;

@@ -5,15 +5,15 @@ import { ErrorNotice } from '../../components/error-notice';
 import { Field, SelectField } from '../../components/field';
 import { Empty, Loading, Notice, Page } from '../../components/page';
 import { useAction, useResource } from '../../hooks';
-import { ASSIGNABLE_ROLES, can, ROLE_LABELS, ROLES } from '../../permissions';
-import { ConfirmButton } from './confirm-button';
+import { ASSIGNABLE_ROLES, can, hasRoleAtLeast, ROLE_LABELS } from '../../permissions';
+import { ConfirmButton } from '../../components/confirm-button';
 import type { WorkspaceScreenProps } from './workspace-layout';
 
 type InvitableRole = Invitation['role'];
 
 /** An invitation gives a role up to the inviter's own (an admin may invite admins); never ownership. */
 function invitableRoles(actor: Role): InvitableRole[] {
-  return ASSIGNABLE_ROLES.filter((role) => ROLES.indexOf(role) >= ROLES.indexOf(actor));
+  return ASSIGNABLE_ROLES.filter((role) => hasRoleAtLeast(actor, role));
 }
 
 export function InvitationsPage({ workspace }: WorkspaceScreenProps) {
@@ -21,17 +21,16 @@ export function InvitationsPage({ workspace }: WorkspaceScreenProps) {
   const invitations = useResource(() => unwrap(api.GET('/api/workspaces/{ws}/invitations', { params: { path: { ws } } })), ws);
   // Only to show who sent each invitation by name rather than by user id.
   const members = useResource(() => unwrap(api.GET('/api/workspaces/{ws}/members', { params: { path: { ws } } })), ws);
-  const names = new Map((members.data?.members ?? []).map((member) => [member.userId, member.name]));
+  // Undefined unless the members of this workspace are loaded: only then does an unknown id mean a former member.
+  const loadedMembers = members.isLoading || members.error != null ? undefined : members.data?.members;
+  const names = loadedMembers === undefined ? undefined : new Map(loadedMembers.map((member) => [member.userId, member.name]));
   const revoke = useAction();
   const [notice, setNotice] = useState<string>();
 
   const revokeInvitation = async (invitation: Invitation) => {
     setNotice(undefined);
-    const done = await revoke.run(async () => {
-      await unwrap(api.DELETE('/api/workspaces/{ws}/invitations/{id}', { params: { path: { ws, id: invitation.id } } }));
-      return true;
-    });
-    if (done) {
+    const revoked = await revoke.run(() => unwrap(api.DELETE('/api/workspaces/{ws}/invitations/{id}', { params: { path: { ws, id: invitation.id } } })));
+    if (revoked !== undefined) {
       setNotice(`The invitation to ${invitation.email} was revoked.`);
       invitations.reload();
     }
@@ -67,7 +66,7 @@ export function InvitationsPage({ workspace }: WorkspaceScreenProps) {
               <tr key={invitation.id}>
                 <td>{invitation.email}</td>
                 <td>{ROLE_LABELS[invitation.role]}</td>
-                <td>{invitation.invitedBy === null ? '—' : (names.get(invitation.invitedBy) ?? 'A former member')}</td>
+                <td>{invitation.invitedBy === null || names === undefined ? '—' : (names.get(invitation.invitedBy) ?? 'A former member')}</td>
                 <td>{new Date(invitation.sentAt).toLocaleString()}</td>
                 <td>{new Date(invitation.expiresAt).toLocaleString()}</td>
                 {can(workspace.role, 'invitations:revoke') && (
@@ -101,7 +100,7 @@ function InviteForm({ ws, actor, onSent }: { ws: string; actor: Role; onSent: ()
     event.preventDefault();
     setSentTo(undefined);
     const sent = await action.run(() => unwrap(api.POST('/api/workspaces/{ws}/invitations', { params: { path: { ws } }, body: { email, role } })));
-    if (sent) {
+    if (sent !== undefined) {
       setSentTo(sent.email);
       setEmail('');
       onSent();

@@ -49,7 +49,7 @@ function CreateWorkspaceForm() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const created = await action.run(() => unwrap(api.POST('/api/workspaces', { body: { name } })));
-    if (created) navigate(`/workspaces/${created.id}/members`);
+    if (created !== undefined) navigate(`/workspaces/${created.id}/members`);
   };
   return (
     <>

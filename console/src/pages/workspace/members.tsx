@@ -8,7 +8,7 @@ import { useAction, useResource } from '../../hooks';
 import { ASSIGNABLE_ROLES, can, mayManageMember, ROLE_LABELS } from '../../permissions';
 import { navigate } from '../../router';
 import { useMe } from '../../session';
-import { ConfirmButton } from './confirm-button';
+import { ConfirmButton } from '../../components/confirm-button';
 import type { WorkspaceScreenProps } from './workspace-layout';
 
 /**
@@ -25,11 +25,8 @@ export function MembersPage({ workspace, reloadWorkspace }: WorkspaceScreenProps
   /** Runs a change, then re-reads the members; resolves to whether it succeeded. */
   const change = async (call: () => Promise<unknown>, success: string): Promise<boolean> => {
     setNotice(undefined);
-    // A DELETE answers no body: the call resolves to `true` so success can be told from failure.
-    const done = (await action.run(async () => {
-      await call();
-      return true;
-    })) === true;
+    // `run` resolves to undefined only on failure (an empty answer is null).
+    const done = (await action.run(call)) !== undefined;
     if (done) {
       setNotice(success);
       members.reload();
@@ -108,6 +105,8 @@ function MembersTable({
             <td>
               {can(actor, 'members:change_role') && mayManage(member) ? (
                 <RoleEditor
+                  // A new role (saved here or changed elsewhere) starts a new editor, so its draft follows it.
+                  key={`${member.userId}:${member.role}`}
                   actor={actor}
                   member={member}
                   isPending={isPending}
@@ -247,11 +246,8 @@ function LeaveWorkspace({ ws, isOwner }: { ws: string; isOwner: boolean }) {
   const me = useMe();
   const action = useAction();
   const leave = async () => {
-    const left = await action.run(async () => {
-      await unwrap(api.DELETE('/api/workspaces/{ws}/members/{userId}', { params: { path: { ws, userId: me.id } } }));
-      return true;
-    });
-    if (left) navigate('/workspaces');
+    const left = await action.run(() => unwrap(api.DELETE('/api/workspaces/{ws}/members/{userId}', { params: { path: { ws, userId: me.id } } })));
+    if (left !== undefined) navigate('/workspaces');
   };
   return (
     <>

@@ -8,9 +8,6 @@ import { can } from '../../permissions';
 import { navigate } from '../../router';
 import type { WorkspaceScreenProps } from './workspace-layout';
 
-/** How long a deleted workspace is kept, unreachable, before it is purged (the server's WORKSPACE_DELETION_GRACE_DAYS). */
-const DELETION_GRACE_DAYS = 30;
-
 export function WorkspaceSettingsPage({ workspace, reloadWorkspace }: WorkspaceScreenProps) {
   return (
     <Page title="Settings">
@@ -28,7 +25,7 @@ function RenameForm({ ws, current, onSaved }: { ws: string; current: string; onS
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const saved = await action.run(() => unwrap(api.PATCH('/api/workspaces/{ws}', { params: { path: { ws } }, body: { name } })));
-    if (saved) {
+    if (saved !== undefined) {
       setSavedAs(saved.name);
       setName(saved.name);
       onSaved();
@@ -59,25 +56,25 @@ function MfaPolicy({ ws, isRequired, mayChange, onSaved }: { ws: string; isRequi
     event.preventDefault();
     setSaved(false);
     const saved = await action.run(() => unwrap(api.PUT('/api/workspaces/{ws}/mfa-policy', { params: { path: { ws } }, body: { required } })));
-    if (saved) {
+    if (saved !== undefined) {
       setRequired(saved.mfaRequired);
       setSaved(true);
       onSaved();
     }
   };
-  const state = isRequired ? 'Every member must use two-step verification to open this workspace.' : 'Two-step verification is not required of members.';
+  const policyDescription = isRequired ? 'Every member must use two-step verification to open this workspace.' : 'Two-step verification is not required of members.';
   if (!mayChange) {
     return (
       <>
         <h2>Two-step verification</h2>
-        <p data-testid="mfa-policy">{state}</p>
+        <p data-testid="mfa-policy">{policyDescription}</p>
       </>
     );
   }
   return (
     <>
       <h2>Two-step verification</h2>
-      <p data-testid="mfa-policy">{state}</p>
+      <p data-testid="mfa-policy">{policyDescription}</p>
       {isSaved && <Notice>The policy was saved.</Notice>}
       <form onSubmit={(event) => void submit(event)}>
         <ErrorNotice error={action.error} />
@@ -103,14 +100,14 @@ function DeleteWorkspace({ ws, name }: { ws: string; name: string }) {
     event.preventDefault();
     if (typed !== name) return;
     const deleted = await action.run(() => unwrap(api.DELETE('/api/workspaces/{ws}', { params: { path: { ws } }, body: { confirmName: typed } })));
-    if (deleted) navigate('/workspaces');
+    if (deleted !== undefined) navigate('/workspaces');
   };
   return (
     <>
       <h2>Delete this workspace</h2>
       <p>
-        Deleting the workspace takes it away from every member at once, and its API keys stop working. It is kept, unreachable, for{' '}
-        {DELETION_GRACE_DAYS} days before it is purged for good. Nobody can open it in the meantime.
+        Deleting the workspace takes it away from every member at once, and its API keys stop working. It is kept, unreachable, for a
+        grace period, then purged for good. Nobody can open it in the meantime.
       </p>
       <form onSubmit={(event) => void submit(event)}>
         <ErrorNotice error={action.error} />

@@ -2,21 +2,24 @@ import { useEffect, useRef, useState } from 'react';
 
 /**
  * A destructive button that asks twice, inline: the first click shows the question with a confirm
- * and a cancel button (no `window.confirm`, which headless browsers and some assistive tools handle
- * badly). Focus follows the swap, so a keyboard user is never left on a button that vanished.
+ * and a cancel button in its place (no `window.confirm`, which headless browsers and some assistive
+ * tools handle badly). Focus follows the swap, so a keyboard user is never left on a button that vanished.
  */
 export function ConfirmButton({
   label,
+  accessibleName,
   confirmLabel,
   question,
   onConfirm,
   disabled = false,
 }: {
   label: string;
+  /** A longer name when several such buttons share `label` on one screen (one per row). */
+  accessibleName?: string;
   confirmLabel: string;
   /** Said next to the confirm button: what will happen. */
   question?: string;
-  onConfirm: () => Promise<unknown>;
+  onConfirm: () => unknown;
   disabled?: boolean;
 }) {
   const [isAsking, setAsking] = useState(false);
@@ -32,7 +35,7 @@ export function ConfirmButton({
 
   if (!isAsking) {
     return (
-      <button type="button" ref={firstRef} onClick={() => setAsking(true)} disabled={disabled}>
+      <button type="button" ref={firstRef} aria-label={accessibleName} onClick={() => setAsking(true)} disabled={disabled}>
         {label}
       </button>
     );
@@ -44,7 +47,14 @@ export function ConfirmButton({
   return (
     <span className="actions">
       {question !== undefined && <span>{question}</span>}
-      <button type="button" ref={confirmRef} className="danger" onClick={() => void confirm()} disabled={disabled}>
+      <button
+        type="button"
+        ref={confirmRef}
+        className="danger"
+        aria-label={accessibleName === undefined ? undefined : `${confirmLabel}: ${accessibleName}`}
+        onClick={() => void confirm()}
+        disabled={disabled}
+      >
         {confirmLabel}
       </button>
       <button type="button" onClick={() => setAsking(false)}>

@@ -177,7 +177,7 @@ describe('parseConfig', () => {
       expect(ok({ ...tls, PORT: '0', HTTP_REDIRECT_PORT: '0' }).httpRedirectPort).toBe(0);
       expect(ok({ ...tls, HTTP_REDIRECT_PORT: '' }).httpRedirectPort).toBeUndefined();
       // Without PUBLIC_URL the redirect goes to the https address Rampart listens on.
-      expect(ok({ ...tls, PORT: '8443', HTTP_REDIRECT_PORT: '8080' }).publicUrl).toBe('https://127.0.0.1:8443');
+      expect(ok({ ...tls, PORT: '8443', HTTP_REDIRECT_PORT: '8080' }).publicUrl).toBe('https://localhost:8443');
     });
 
     it.each([
@@ -245,7 +245,16 @@ describe('parseConfig', () => {
   });
 
   it('brackets an IPv6 listening address in the default PUBLIC_URL', () => {
-    expect(ok({ HOST: '::1', PORT: '8080' }).publicUrl).toBe('http://[::1]:8080');
+    expect(ok({ HOST: '2001:db8::7', PORT: '8080' }).publicUrl).toBe('http://[2001:db8::7]:8080');
+  });
+
+  it('names a loopback or wildcard listener localhost in the default PUBLIC_URL: a passkey relying party cannot be an IP address', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost', '0.0.0.0', '::']) {
+      const config = ok({ HOST: host, PORT: '8080' });
+      expect(config.publicUrl, host).toBe('http://localhost:8080');
+      expect(config.webauthn.rpId, host).toBe('localhost');
+    }
+    expect(ok({ HOST: '192.0.2.10', PORT: '8080' }).publicUrl).toBe('http://192.0.2.10:8080');
   });
 
   it('reads a trusted hop count', () => {

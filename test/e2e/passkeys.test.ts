@@ -8,7 +8,6 @@
  * `localhost` and its origin that URL); the page the browser runs the ceremonies on is one of its
  * own URLs. The HTTP calls are made from the test (the same requests a console would make).
  */
-import { createServer } from 'node:net';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,19 +15,12 @@ import { createTestApp, type TestApp } from '../fixtures/app.js';
 import { browserFrom, createVerifiedUser, signInRequest, type Browser, SAME_ORIGIN } from '../fixtures/accounts.js';
 import { addPasskeyDevice, assertPasskey, createPasskey, launchChromium, type PasskeyDevice } from '../fixtures/browser.js';
 import { accountAuditActions } from '../fixtures/mfa.js';
+import { freePort } from '../fixtures/ports.js';
 import { createWorkspaceAs, problemCode } from '../fixtures/workspaces.js';
 
 let t: TestApp;
 let origin: string;
 let chromium: Chromium;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -19,6 +19,7 @@ import { parseConfig, type RampartConfig } from '../../src/server/config.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startServer } from '../../src/server/start.js';
 import { createEmptyTestDatabase, TEST_DATABASE_KIND } from '../fixtures/database.js';
+import { freePort } from '../fixtures/ports.js';
 
 const PUBLIC_URL = 'https://auth.example.com';
 const HSTS = 'max-age=63072000; includeSubDomains; preload';
@@ -64,15 +65,6 @@ async function tlsConfig(env: Record<string, string>): Promise<RampartConfig> {
   });
   if (!result.ok) throw new Error(result.problems.join('; '));
   return result.config;
-}
-
-/** A free port now: listen on 0, note the port, close. */
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Whether a TCP connection to the port is accepted. */

@@ -53,3 +53,24 @@ export function SelectField<T extends string>({
     </div>
   );
 }
+
+/**
+ * A field for choosing a password, with the server's rules said up front (12 to 128 characters; the
+ * server also refuses common and breached passwords, and says so).
+ */
+export function NewPasswordField({ label, name, value, onChange }: { label: string; name: string; value: string; onChange: (value: string) => void }) {
+  return (
+    <Field
+      label={label}
+      type="password"
+      name={name}
+      value={value}
+      onChange={onChange}
+      required
+      minLength={12}
+      maxLength={128}
+      autoComplete="new-password"
+      hint="At least 12 characters, and not a common password or one that has appeared in a data breach."
+    />
+  );
+}

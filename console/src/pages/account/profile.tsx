@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
-import { Field } from '../../components/field';
+import { Field, NewPasswordField } from '../../components/field';
 import { Notice, Page } from '../../components/page';
 import { useAction } from '../../hooks';
 import { useMe } from '../../session';
@@ -79,16 +79,7 @@ function ChangePassword() {
           onChange={setCurrentPassword}
           required
         />
-        <Field
-          label="New password"
-          type="password"
-          name="newPassword"
-          autoComplete="new-password"
-          hint="At least 12 characters, and not a common password or one that has appeared in a data breach."
-          value={newPassword}
-          onChange={setNewPassword}
-          required
-        />
+        <NewPasswordField label="New password" name="newPassword" value={newPassword} onChange={setNewPassword} />
         <ErrorNotice error={action.error} />
         {isChanged && (
           <Notice>

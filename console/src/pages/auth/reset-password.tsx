@@ -2,7 +2,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
-import { Field } from '../../components/field';
+import { NewPasswordField } from '../../components/field';
 import { Notice, Page } from '../../components/page';
 import { useAction } from '../../hooks';
 import { Link, useLocation } from '../../router';
@@ -57,17 +57,7 @@ export function ResetPasswordPage() {
       ) : (
         <>
           <form onSubmit={(event) => void submit(event)}>
-            <Field
-              label="New password"
-              type="password"
-              name="new-password"
-              value={password}
-              onChange={setPassword}
-              required
-              minLength={12}
-              autoComplete="new-password"
-              hint="At least 12 characters."
-            />
+            <NewPasswordField label="New password" name="new-password" value={password} onChange={setPassword} />
             <ErrorNotice error={action.error} />
             <div className="actions">
               <button type="submit" className="primary" disabled={action.isPending}>

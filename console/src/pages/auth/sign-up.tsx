@@ -5,7 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
-import { Field } from '../../components/field';
+import { Field, NewPasswordField } from '../../components/field';
 import { Page } from '../../components/page';
 import { useAction } from '../../hooks';
 import { Link, useLocation } from '../../router';
@@ -54,17 +54,7 @@ export function SignUpPage() {
       <form onSubmit={(event) => void submit(event)}>
         <Field label="Name" name="name" value={name} onChange={setName} required autoComplete="name" />
         <Field label="Email" type="email" name="email" value={email} onChange={setEmail} required autoComplete="email" />
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          value={password}
-          onChange={setPassword}
-          required
-          minLength={12}
-          autoComplete="new-password"
-          hint="At least 12 characters."
-        />
+        <NewPasswordField label="Password" name="password" value={password} onChange={setPassword} />
         <Honeypot value={website} onChange={setWebsite} />
         <ErrorNotice error={action.error} />
         <div className="actions">

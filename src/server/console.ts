@@ -7,9 +7,10 @@
  * serving costs no disk I/O. The build is a few hundred kilobytes.
  *
  * The console's own addresses (`/workspaces/…`, the email links `/verify-email?token=…`) answer
- * index.html, so a link or a reload opens the right screen. index.html carries the console's Content-Security-Policy: scripts, styles, images and requests only
- * from Rampart's own origin — no inline script or style, no `eval`, no data: URLs — with Trusted Types
- * enforced, so no script can write HTML into the page.
+ * index.html, so a link or a reload opens the right screen. index.html carries the console's
+ * Content-Security-Policy: scripts, styles, images and requests only from Rampart's own origin — no
+ * inline script or style, no `eval`, no data: URLs — with Trusted Types enforced, so no script can
+ * write HTML into the page.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -125,7 +126,8 @@ export function serveConsole(app: FastifyInstance, files: Map<string, ConsoleFil
     );
   }
   for (const [urlPath, file] of files) {
-    if (file === index) continue;
+    // Vite names files [name]-[hash].ext; anything the router would read as a parameter is not served.
+    if (file === index || !/^[\w./-]+$/.test(urlPath)) continue;
     app.get(urlPath, options, (_request, reply) => reply.header('cache-control', file.cacheControl).type(file.contentType).send(file.body));
   }
 }

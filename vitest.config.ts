@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
 /**
  * Four projects: pure unit tests beside the code, the integration and security suites — once on the
  * embedded database (always) and once on the Postgres server of DATABASE_URL (when set) — and the
- * browser suite, which drives the console and real passkey ceremonies in Chromium (when installed, or in CI). CI sets
- * DATABASE_URL and CI, so neither the real-server run nor the browser run can be skipped there silently.
+ * browser suite, which drives the console and real passkey ceremonies in Chromium (when installed, or
+ * in CI). CI sets DATABASE_URL and CI, so neither the real-server run nor the browser run can be
+ * skipped there silently.
  */
 const databaseSuites = ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'];
 /** Suites about the real server's pool: nothing to test on the embedded database. */

@@ -613,6 +613,95 @@ describe('the console in Chromium', () => {
     }
   }, 120_000);
 
+  it('keeps an account: a new verification link, one session signed out, a password change, a passkey renamed and removed, the authenticator app removed', async () => {
+    const person = await newPerson('Lena');
+    const otherDevice = await newPerson('Lena');
+    otherDevice.email = person.email;
+    try {
+      // Signed up, not yet verified: the profile says so and sends a new link, which replaces the first.
+      await person.page.goto(`${origin}/sign-up`);
+      await person.page.getByLabel('Name', { exact: true }).fill(person.name);
+      await person.page.getByLabel('Email', { exact: true }).fill(person.email);
+      await person.page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await person.page.getByRole('button', { name: 'Create account' }).click();
+      await person.page.getByRole('heading', { name: 'Check your email' }).waitFor();
+      const firstLink = await linkFromOutbox(person.page, person.email, '/verify-email?token=');
+      await signIn(person);
+      await heading(person.page, 'Workspaces');
+      await person.page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Profile' }).click();
+      await heading(person.page, 'Profile');
+      await person.page.getByText('Not verified', { exact: true }).waitFor();
+      await person.page.getByRole('button', { name: 'Send a new verification email' }).click();
+      await person.page.getByText(`We sent a new verification link to ${person.email}`).waitFor();
+      const newLink = await linkFromOutbox(person.page, person.email, '/verify-email?token=');
+      expect(newLink).not.toBe(firstLink);
+      await person.page.goto(newLink);
+      await person.page.getByRole('button', { name: 'Verify my email' }).click();
+      await person.page.getByText('Your email address is verified.').waitFor();
+      await person.page.goto(`${origin}/account`);
+      await person.page.getByText('Verified', { exact: true }).waitFor();
+
+      // Another device signs in; this one signs that session out, alone.
+      await signIn(otherDevice);
+      await heading(otherDevice.page, 'Workspaces');
+      await person.page.goto(`${origin}/account/sessions`);
+      await heading(person.page, 'Sessions');
+      await person.page.getByRole('button', { name: /Sign out this session/ }).click();
+      await person.page.getByText('You are not signed in anywhere else.').waitFor();
+      await otherDevice.page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Sessions' }).click();
+      await heading(otherDevice.page, 'Sign in');
+
+      // A new password; the old one no longer signs in.
+      await person.page.goto(`${origin}/account`);
+      await person.page.getByLabel('Current password').fill(PASSWORD);
+      await person.page.getByLabel('New password', { exact: true }).fill(`${PASSWORD}-second`);
+      await person.page.getByRole('button', { name: 'Change password' }).click();
+      await person.page.getByText(/Your password was changed/).waitFor();
+      await signIn(otherDevice);
+      await otherDevice.page.getByText('The email or password is not correct.').waitFor();
+
+      // A passkey, renamed, then removed.
+      await addPasskeyDevice(person.page);
+      await person.page.goto(`${origin}/account/security`);
+      await heading(person.page, 'Security');
+      await person.page.getByLabel('Passkey name').fill('Desk key');
+      await person.page.getByRole('button', { name: 'Add a passkey' }).click();
+      await person.page.getByRole('cell', { name: 'Desk key', exact: true }).waitFor();
+      await person.page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+      await person.page.getByRole('button', { name: 'Rename passkey Desk key' }).click();
+      await person.page.getByLabel('New name for Desk key').fill('Office key');
+      await person.page.getByRole('button', { name: 'Save name' }).click();
+      await person.page.getByRole('cell', { name: 'Office key', exact: true }).waitFor();
+      await person.page.getByRole('button', { name: 'Remove passkey Office key' }).click();
+      await person.page.getByRole('button', { name: 'Confirm remove passkey Office key' }).click();
+      await person.page.getByText('No passkeys yet.').waitFor();
+
+      // An authenticator app, set up, then removed.
+      await awayFromStepBoundary();
+      await person.page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+      const secret = (await person.page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '');
+      const totp = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+      await person.page.getByLabel('Code from the app').fill(totp.generate());
+      await person.page.getByRole('button', { name: 'Activate' }).click();
+      await person.page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+      await person.page.getByRole('button', { name: 'Remove authenticator app' }).click();
+      await person.page.getByRole('button', { name: 'Confirm remove authenticator app' }).click();
+      await person.page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor();
+
+      // Each change is in the account's own log.
+      await person.page.goto(`${origin}/account/security-log`);
+      for (const action of ['account.email_verified', 'account.session_revoked', 'account.password_changed', 'account.passkey_renamed', 'account.passkey_removed', 'account.totp_disabled']) {
+        await person.page.getByText(action, { exact: true }).first().waitFor();
+      }
+
+      expectNoPageProblems(person.problems);
+      expectNoPageProblems(otherDevice.problems);
+    } finally {
+      await person.close();
+      await otherDevice.close();
+    }
+  }, 120_000);
+
   it('notices what the journeys must not produce: a CSP violation, an uncaught error, an inaccessible control', async () => {
     // The checks above pass only because nothing happened; this shows they would see it if it did.
     const { context, page, problems } = await openRecordedPage(chromium);

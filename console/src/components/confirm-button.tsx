@@ -14,7 +14,7 @@ export function ConfirmButton({
   disabled = false,
 }: {
   label: string;
-  /** A longer name when several such buttons share `label` on one screen (one per row). */
+  /** A longer name when several such buttons share `label` on one screen (one per row); the row's confirm label should name it too. */
   accessibleName?: string;
   confirmLabel: string;
   /** Said next to the confirm button: what will happen. */
@@ -47,14 +47,7 @@ export function ConfirmButton({
   return (
     <span className="actions">
       {question !== undefined && <span>{question}</span>}
-      <button
-        type="button"
-        ref={confirmRef}
-        className="danger"
-        aria-label={accessibleName === undefined ? undefined : `${confirmLabel}: ${accessibleName}`}
-        onClick={() => void confirm()}
-        disabled={disabled}
-      >
+      <button type="button" ref={confirmRef} className="danger" onClick={() => void confirm()} disabled={disabled}>
         {confirmLabel}
       </button>
       <button type="button" onClick={() => setAsking(false)}>

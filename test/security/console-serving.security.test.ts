@@ -39,21 +39,23 @@ describe('the console build', () => {
 
 describe('serving the console', () => {
   let t: TestApp;
-  let buildDir: string;
+  /** Holds the stand-in build (`console/`) and, beside it, a file that must stay out of reach. */
+  let root: string;
 
   beforeAll(async () => {
     // A stand-in build, so the file list below is exact.
-    buildDir = await mkdtemp(path.join(tmpdir(), 'rampart-console-'));
-    await mkdir(path.join(buildDir, 'assets'));
+    root = await mkdtemp(path.join(tmpdir(), 'rampart-console-'));
+    const buildDir = path.join(root, 'console');
+    await mkdir(path.join(buildDir, 'assets'), { recursive: true });
     await writeFile(path.join(buildDir, 'index.html'), '<!doctype html><script type="module" src="/assets/app-1a2b3c.js"></script>');
     await writeFile(path.join(buildDir, 'assets', 'app-1a2b3c.js'), 'export {};');
     await writeFile(path.join(buildDir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-    await writeFile(path.join(tmpdir(), 'rampart-console-secret.txt'), 'not for the web');
+    await writeFile(path.join(root, 'rampart-console-secret.txt'), 'not for the web');
     t = await createTestApp({ consoleDirectory: buildDir });
   });
   afterAll(async () => {
     await t?.close();
-    await rm(buildDir, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
   });
 
   it('answers / with index.html under the console CSP: own-origin scripts and styles only, Trusted Types enforced', async () => {

@@ -2,8 +2,9 @@ import { useId, useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { ApiKey, ApiKeyScope } from '../../api/types';
 import { ErrorNotice } from '../../components/error-notice';
+import { ListView } from '../../components/list-view';
 import { Field } from '../../components/field';
-import { Empty, Loading, Notice, Page } from '../../components/page';
+import { Notice, Page } from '../../components/page';
 import { OneTimeSecret } from '../../components/secret';
 import { useAction, useResource } from '../../hooks';
 import { can } from '../../permissions';
@@ -40,67 +41,62 @@ export function ApiKeysPage({ workspace }: WorkspaceScreenProps) {
     }
   };
 
-  const list = keys.data?.apiKeys ?? [];
   const mayRevoke = can(workspace.role, 'api_keys:revoke');
   return (
     <Page title="API keys">
       {notice !== undefined && <Notice>{notice}</Notice>}
       <ErrorNotice error={revoke.error} />
-      {keys.isLoading && keys.data === undefined ? (
-        <Loading />
-      ) : keys.error ? (
-        <ErrorNotice error={keys.error} />
-      ) : list.length === 0 ? (
-        <Empty>This workspace has no API keys yet.</Empty>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Requests per minute</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Status</th>
-              {mayRevoke && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((key) => (
-              <tr key={key.id}>
-                <td>{key.name}</td>
-                <td>
-                  <code>{key.prefix}</code>
-                </td>
-                <td>{key.scopes.join(', ')}</td>
-                <td>{key.rateLimitPerMinute}</td>
-                <td>{new Date(key.createdAt).toLocaleString()}</td>
-                <td>{dateOrElse(key.expiresAt, 'Never')}</td>
-                <td>{dateOrElse(key.lastUsedAt, 'Never')}</td>
-                <td>
-                  {STATUS_LABELS[key.status]}
-                  {key.revokedAt !== null && ` (${new Date(key.revokedAt).toLocaleString()})`}
-                </td>
-                {mayRevoke && (
-                  <td>
-                    {key.status === 'active' && (
-                      <ConfirmButton
-                        label={`Revoke ${key.name}`}
-                        confirmLabel="Confirm revoke"
-                        question="Requests made with it will be refused."
-                        disabled={revoke.isPending}
-                        onConfirm={() => revokeKey(key)}
-                      />
-                    )}
-                  </td>
-                )}
+      <ListView resource={keys} items={(data) => data.apiKeys} empty="This workspace has no API keys yet.">
+        {(list) => (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Prefix</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Requests per minute</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Status</th>
+                {mayRevoke && <th scope="col">Actions</th>}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {list.map((key) => (
+                <tr key={key.id}>
+                  <td>{key.name}</td>
+                  <td>
+                    <code>{key.prefix}</code>
+                  </td>
+                  <td>{key.scopes.join(', ')}</td>
+                  <td>{key.rateLimitPerMinute}</td>
+                  <td>{new Date(key.createdAt).toLocaleString()}</td>
+                  <td>{dateOrElse(key.expiresAt, 'Never')}</td>
+                  <td>{dateOrElse(key.lastUsedAt, 'Never')}</td>
+                  <td>
+                    {STATUS_LABELS[key.status]}
+                    {key.revokedAt !== null && ` (${new Date(key.revokedAt).toLocaleString()})`}
+                  </td>
+                  {mayRevoke && (
+                    <td>
+                      {key.status === 'active' && (
+                        <ConfirmButton
+                          label={`Revoke ${key.name}`}
+                          confirmLabel="Confirm revoke"
+                          question="Requests made with it will be refused."
+                          disabled={revoke.isPending}
+                          onConfirm={() => revokeKey(key)}
+                        />
+                      )}
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListView>
       {can(workspace.role, 'api_keys:create') && <CreateKeyForm ws={ws} rateLimitMax={keys.data?.rateLimitMax} onCreated={keys.reload} />}
     </Page>
   );

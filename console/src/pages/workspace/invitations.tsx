@@ -2,8 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { Invitation, Role } from '../../api/types';
 import { ErrorNotice } from '../../components/error-notice';
+import { ListView } from '../../components/list-view';
 import { Field, SelectField } from '../../components/field';
-import { Empty, Loading, Notice, Page } from '../../components/page';
+import { Notice, Page } from '../../components/page';
 import { useAction, useResource } from '../../hooks';
 import { ASSIGNABLE_ROLES, can, hasRoleAtLeast, ROLE_LABELS } from '../../permissions';
 import { ConfirmButton } from '../../components/confirm-button';
@@ -36,55 +37,50 @@ export function InvitationsPage({ workspace }: WorkspaceScreenProps) {
     }
   };
 
-  const list = invitations.data?.invitations ?? [];
   return (
     <Page title="Invitations">
       {can(workspace.role, 'invitations:create') && <InviteForm ws={ws} actor={workspace.role} onSent={invitations.reload} />}
       <h2>Pending invitations</h2>
       {notice !== undefined && <Notice>{notice}</Notice>}
       <ErrorNotice error={revoke.error} />
-      {invitations.isLoading && invitations.data === undefined ? (
-        <Loading />
-      ) : invitations.error ? (
-        <ErrorNotice error={invitations.error} />
-      ) : list.length === 0 ? (
-        <Empty>No invitations are waiting for an answer.</Empty>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Invited by</th>
-              <th scope="col">Sent</th>
-              <th scope="col">Expires</th>
-              {can(workspace.role, 'invitations:revoke') && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((invitation) => (
-              <tr key={invitation.id}>
-                <td>{invitation.email}</td>
-                <td>{ROLE_LABELS[invitation.role]}</td>
-                <td>{invitation.invitedBy === null || names === undefined ? '—' : (names.get(invitation.invitedBy) ?? 'A former member')}</td>
-                <td>{new Date(invitation.sentAt).toLocaleString()}</td>
-                <td>{new Date(invitation.expiresAt).toLocaleString()}</td>
-                {can(workspace.role, 'invitations:revoke') && (
-                  <td>
-                    <ConfirmButton
-                      label={`Revoke invitation to ${invitation.email}`}
-                      confirmLabel="Confirm revoke"
-                      question="Its link will stop working."
-                      disabled={revoke.isPending}
-                      onConfirm={() => revokeInvitation(invitation)}
-                    />
-                  </td>
-                )}
+      <ListView resource={invitations} items={(data) => data.invitations} empty="No invitations are waiting for an answer.">
+        {(list) => (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Invited by</th>
+                <th scope="col">Sent</th>
+                <th scope="col">Expires</th>
+                {can(workspace.role, 'invitations:revoke') && <th scope="col">Actions</th>}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {list.map((invitation) => (
+                <tr key={invitation.id}>
+                  <td>{invitation.email}</td>
+                  <td>{ROLE_LABELS[invitation.role]}</td>
+                  <td>{invitation.invitedBy === null || names === undefined ? '—' : (names.get(invitation.invitedBy) ?? 'A former member')}</td>
+                  <td>{new Date(invitation.sentAt).toLocaleString()}</td>
+                  <td>{new Date(invitation.expiresAt).toLocaleString()}</td>
+                  {can(workspace.role, 'invitations:revoke') && (
+                    <td>
+                      <ConfirmButton
+                        label={`Revoke invitation to ${invitation.email}`}
+                        confirmLabel="Confirm revoke"
+                        question="Its link will stop working."
+                        disabled={revoke.isPending}
+                        onConfirm={() => revokeInvitation(invitation)}
+                      />
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListView>
     </Page>
   );
 }

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorNotice } from '../../components/error-notice';
+import { ListView } from '../../components/list-view';
 import { Field } from '../../components/field';
-import { Empty, Loading, Page } from '../../components/page';
+import { Page } from '../../components/page';
 import { useAction, useResource } from '../../hooks';
 import { ROLE_LABELS } from '../../permissions';
 import { Link, navigate } from '../../router';
@@ -12,32 +13,28 @@ export function WorkspacesPage() {
   const workspaces = useResource(() => unwrap(api.GET('/api/workspaces')), 'workspaces');
   return (
     <Page title="Workspaces">
-      {workspaces.isLoading && workspaces.data === undefined ? (
-        <Loading />
-      ) : workspaces.error ? (
-        <ErrorNotice error={workspaces.error} />
-      ) : workspaces.data === undefined || workspaces.data.workspaces.length === 0 ? (
-        <Empty>You are not in any workspace yet.</Empty>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Your role</th>
-            </tr>
-          </thead>
-          <tbody>
-            {workspaces.data.workspaces.map((workspace) => (
-              <tr key={workspace.id}>
-                <td>
-                  <Link to={`/workspaces/${workspace.id}/members`}>{workspace.name}</Link>
-                </td>
-                <td>{workspace.role === null ? '—' : ROLE_LABELS[workspace.role]}</td>
+      <ListView resource={workspaces} items={(data) => data.workspaces} empty="You are not in any workspace yet.">
+        {(list) => (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Your role</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {list.map((workspace) => (
+                <tr key={workspace.id}>
+                  <td>
+                    <Link to={`/workspaces/${workspace.id}/members`}>{workspace.name}</Link>
+                  </td>
+                  <td>{workspace.role === null ? '—' : ROLE_LABELS[workspace.role]}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </ListView>
       <CreateWorkspaceForm />
     </Page>
   );

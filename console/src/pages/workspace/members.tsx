@@ -2,8 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { api, unwrap } from '../../api/client';
 import type { Member, Role } from '../../api/types';
 import { ErrorNotice } from '../../components/error-notice';
+import { ListView } from '../../components/list-view';
 import { SelectField } from '../../components/field';
-import { Empty, Loading, Notice, Page } from '../../components/page';
+import { Empty, Notice, Page } from '../../components/page';
 import { useAction, useResource } from '../../hooks';
 import { ASSIGNABLE_ROLES, can, mayManageMember, ROLE_LABELS } from '../../permissions';
 import { navigate } from '../../router';
@@ -39,15 +40,9 @@ export function MembersPage({ workspace, reloadWorkspace }: WorkspaceScreenProps
     <Page title="Members">
       {notice !== undefined && <Notice>{notice}</Notice>}
       <ErrorNotice error={action.error} />
-      {members.isLoading && members.data === undefined ? (
-        <Loading />
-      ) : members.error ? (
-        <ErrorNotice error={members.error} />
-      ) : list.length === 0 ? (
-        <Empty>This workspace has no members.</Empty>
-      ) : (
-        <MembersTable workspace={workspace} members={list} change={change} isPending={action.isPending} />
-      )}
+      <ListView resource={members} items={(data) => data.members} empty="This workspace has no members.">
+        {(loaded) => <MembersTable workspace={workspace} members={loaded} change={change} isPending={action.isPending} />}
+      </ListView>
       {can(workspace.role, 'ownership:transfer') && members.data !== undefined && (
         <TransferOwnership
           members={list}
@@ -75,7 +70,7 @@ function MembersTable({
   isPending,
 }: {
   workspace: WorkspaceScreenProps['workspace'];
-  members: Member[];
+  members: readonly Member[];
   change: Change;
   isPending: boolean;
 }) {

@@ -437,9 +437,12 @@ export function hostForUrl(hostname: string): string {
   return isIP(hostname) === 6 ? `[${hostname}]` : hostname;
 }
 
-/** Whether only this machine can reach an address Rampart listens on. */
+/**
+ * Whether a host name or address is this machine's own: where Rampart listens, or where a request
+ * came from (an IPv4 client on a dual-stack socket shows as `::ffff:127.…`).
+ */
 export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '::1' || /^127\./.test(hostname);
+  return hostname === 'localhost' || hostname === '::1' || /^(::ffff:)?127\./.test(hostname);
 }
 
 /** Formats a failed parse as the single line the CLI prints before exiting. */

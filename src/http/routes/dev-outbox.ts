@@ -1,12 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { MemoryOutbox } from '../../mail/index.js';
+import { isLoopbackHost } from '../../server/config.js';
 import { AppError } from '../../server/errors.js';
-
-/** An address of this machine: the outbox is for the developer at it, not for the network. */
-function isLoopbackAddress(ip: string): boolean {
-  return ip === '::1' || /^(::ffff:)?127\./.test(ip);
-}
 
 const outboxMessage = z.object({
   id: z.string(),
@@ -37,7 +33,7 @@ export const devOutboxRoutes: FastifyPluginAsyncZod<{ outbox: MemoryOutbox; publ
     async (request) => {
       // The Host must be Rampart's own too: a page of another site whose name an attacker re-points at
       // 127.0.0.1 (DNS rebinding) reaches this machine from the developer's browser, under its own name.
-      if (!isLoopbackAddress(request.ip) || request.headers.host !== publicHost) throw new AppError('NOT_FOUND');
+      if (!isLoopbackHost(request.ip) || request.headers.host !== publicHost) throw new AppError('NOT_FOUND');
       const messages = outbox
         .messages()
         .toReversed()

@@ -22,13 +22,15 @@ export const tokenSchema = z.string().min(1).max(200);
 /** A TOTP code as typed: digits, maybe with a space in the middle; the check itself wants exactly six. */
 export const totpCodeSchema = z.string().max(16).transform((value) => value.replace(/\s/g, ''));
 
+/** Whether Postgres can store or compare the text: no NUL, no lone surrogate. */
+const isStorable = (value: string) => value.isWellFormed() && !value.includes('\0');
+const STORABLE = { error: 'must be text without NUL or lone surrogates' };
+
+/** Text of `minLength` to `maxLength` characters, taken as given, that Postgres can store or compare. */
+export const exactStorableText = (minLength: number, maxLength: number) => z.string().min(minLength).max(maxLength).refine(isStorable, STORABLE);
+
 /** Trimmed text of at most `maxLength` characters that Postgres can store (no NUL, no lone surrogate). */
-export const storableText = (maxLength: number) =>
-  z
-    .string()
-    .trim()
-    .max(maxLength)
-    .refine((value) => value.isWellFormed() && !value.includes('\0'), { error: 'must be text without NUL or lone surrogates' });
+export const storableText = (maxLength: number) => z.string().trim().max(maxLength).refine(isStorable, STORABLE);
 
 /** A display name: 1 to 200 characters of storable text. */
 export const nameSchema = storableText(200).min(1);

@@ -127,6 +127,8 @@ describe('GET /api/workspaces/:ws/audit-log', () => {
     ['a time without an offset', 'from=2026-01-01T00:00:00'],
     ['a limit above 100', 'limit=101'],
     ['the same filter twice', 'action=workspace.renamed&action=member.joined'],
+    ['a NUL in a target id (Postgres cannot compare such text)', 'targetId=a%00b'],
+    ['a NUL in a target type', 'targetType=%00'],
   ])('refuses %s with 400 problem+json and records nothing', async (_label, query) => {
     const before = await workspaceAuditActions(t, workspaceId);
     const response = await get(owner, `/api/workspaces/${workspaceId}/audit-log?${query}`);

@@ -4,6 +4,7 @@ import { AUDIT_ACTIONS, type AuditAction } from '../../audit/index.js';
 import { countWorkspaceEvents, formatExport, readWorkspaceEvents, type AuditEventFilter, type AuditEventView } from '../../audit/reading.js';
 import type { AccountServices } from '../../auth/account-services.js';
 import { AppError } from '../../server/errors.js';
+import { exactStorableText } from '../schemas.js';
 import { recordWorkspaceEvent } from '../../workspaces/index.js';
 import type { SessionGuard } from '../session-guard.js';
 import { requirePermission, type WorkspaceAccess } from '../workspace-guard.js';
@@ -25,8 +26,9 @@ const filterFields = {
   actorType: z.enum(['user', 'api_key', 'system', 'super_admin']).optional(),
   actorId: z.uuid().optional(),
   action: z.enum(auditActions, { error: 'must be an action of the audit catalogue' }).optional(),
-  targetType: z.string().min(1).max(100).optional(),
-  targetId: z.string().min(1).max(200).optional(),
+  // Compared with stored text as given; a NUL would fail inside Postgres instead of here.
+  targetType: exactStorableText(1, 100).optional(),
+  targetId: exactStorableText(1, 200).optional(),
   /** Inclusive, ISO 8601 with an offset. */
   from: z.iso.datetime({ offset: true }).optional(),
   /** Exclusive, ISO 8601 with an offset. */
